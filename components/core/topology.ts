@@ -1,0 +1,165 @@
+// Where each service listens and where its files live. Production: container names and
+// standard ports on the VM's Docker network, data on the Hetzner volume. Local: 127.0.0.1,
+// high ports and a state folder, so the same rendered files run as plain processes on this
+// machine. Templates take every host, port and path from here; none is hard-coded.
+import { join } from "node:path";
+
+export type ServiceName = "postfix" | "dovecot" | "rspamd" | "redis" | "postgres" | "roundcube" | "caddy";
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface Topology {
+  kind: "production" | "local";
+  /** Addresses the public mail ports bind to. */
+  publicBind: string[];
+  ports: {
+    smtp: number;
+    submission: number;
+    submissions: number;
+    imap: number;
+    imaps: number;
+    sieve: number;
+    http: number;
+    https: number;
+  };
+  /** Internal endpoints services use to reach each other. */
+  internal: {
+    postgres: Endpoint;
+    redis: Endpoint;
+    lmtp: Endpoint;
+    /** Dovecot's SASL auth service for Postfix. */
+    sasl: Endpoint;
+    /** Dovecot's quota policy service for Postfix (refuses over-quota mail at RCPT). */
+    quotaPolicy: Endpoint;
+    milter: Endpoint;
+    rspamdController: Endpoint;
+    /** Roundcube's PHP FastCGI endpoint behind Caddy. */
+    roundcubeFpm: Endpoint;
+    /** Where Roundcube reaches IMAP and submission (internal names with TLS, or loopback). */
+    imapForWebmail: Endpoint;
+    submissionForWebmail: Endpoint;
+  };
+  /** Absolute paths as the daemons see them. */
+  paths: {
+    postfixConfig: string;
+    postfixQueue: string;
+    postfixData: string;
+    dovecotConfig: string;
+    dovecotBase: string;
+    mailRoot: string;
+    sieveRoot: string;
+    rspamdConfig: string;
+    rspamdData: string;
+    dkimKeys: string;
+    redisData: string;
+    postgresData: string;
+    roundcubeConfig: string;
+    roundcubeRoot: string;
+    caddyConfig: string;
+    caddyData: string;
+    webRoot: string;
+    tlsCert: string;
+    tlsKey: string;
+    logDir: string;
+  };
+  /** Log destinations: /dev/stdout in containers, files locally. */
+  logs: { postfix: string; dovecot: string; rspamd: string };
+  /** Unix user that owns the maildirs. */
+  mailUser: { name: string; uid: number; gid: number };
+}
+
+/** On the VM: every service in its own container on one Docker network, data under /srv/mail. */
+export const productionTopology: Topology = {
+  kind: "production",
+  publicBind: ["0.0.0.0", "::"],
+  ports: { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, sieve: 4190, http: 80, https: 443 },
+  internal: {
+    postgres: { host: "postgres", port: 5432 },
+    redis: { host: "redis", port: 6379 },
+    lmtp: { host: "dovecot", port: 24 },
+    sasl: { host: "dovecot", port: 12345 },
+    quotaPolicy: { host: "dovecot", port: 12340 },
+    milter: { host: "rspamd", port: 11332 },
+    rspamdController: { host: "rspamd", port: 11334 },
+    roundcubeFpm: { host: "roundcube", port: 9000 },
+    imapForWebmail: { host: "dovecot", port: 143 },
+    submissionForWebmail: { host: "postfix", port: 587 },
+  },
+  paths: {
+    postfixConfig: "/etc/postfix",
+    postfixQueue: "/var/spool/postfix",
+    postfixData: "/var/lib/postfix",
+    dovecotConfig: "/etc/dovecot",
+    dovecotBase: "/run/dovecot",
+    mailRoot: "/var/mail/vmail",
+    sieveRoot: "/var/mail/sieve",
+    rspamdConfig: "/etc/rspamd",
+    rspamdData: "/var/lib/rspamd",
+    dkimKeys: "/var/lib/rspamd/dkim",
+    redisData: "/data",
+    postgresData: "/var/lib/postgresql/data",
+    roundcubeConfig: "/var/roundcube/config",
+    roundcubeRoot: "/var/www/html",
+    caddyConfig: "/etc/caddy",
+    caddyData: "/data",
+    webRoot: "/srv/www",
+    tlsCert: "/etc/mail-tls/fullchain.pem",
+    tlsKey: "/etc/mail-tls/privkey.pem",
+    logDir: "/var/log/mail",
+  },
+  logs: { postfix: "/dev/stdout", dovecot: "/dev/stderr", rspamd: "console" },
+  mailUser: { name: "vmail", uid: 5000, gid: 5000 },
+};
+
+/** Where the volume is mounted on the VM, and the host folder behind each container mount. */
+export const VOLUME_MOUNT = "/srv/mail";
+
+/** High loopback ports for the local stack; base 10000 + the standard port where it fits. */
+export function localTopology(stateDir: string, mailUser = { name: "mail", uid: 8, gid: 8 }): Topology {
+  const p = (name: string) => join(stateDir, name);
+  const lo = "127.0.0.1";
+  return {
+    kind: "local",
+    publicBind: [lo],
+    ports: { smtp: 10025, submission: 10587, submissions: 10465, imap: 10143, imaps: 10993, sieve: 14190, http: 10080, https: 10443 },
+    internal: {
+      postgres: { host: lo, port: 15432 },
+      redis: { host: lo, port: 16379 },
+      lmtp: { host: lo, port: 10024 },
+      sasl: { host: lo, port: 12345 },
+      quotaPolicy: { host: lo, port: 12340 },
+      milter: { host: lo, port: 11332 },
+      rspamdController: { host: lo, port: 11334 },
+      roundcubeFpm: { host: lo, port: 19000 },
+      imapForWebmail: { host: lo, port: 10143 },
+      submissionForWebmail: { host: lo, port: 10587 },
+    },
+    paths: {
+      postfixConfig: p("postfix/etc"),
+      postfixQueue: p("postfix/spool"),
+      postfixData: p("postfix/data"),
+      dovecotConfig: p("dovecot/etc"),
+      dovecotBase: p("dovecot/run"),
+      mailRoot: p("mail/vmail"),
+      sieveRoot: p("mail/sieve"),
+      rspamdConfig: p("rspamd/etc"),
+      rspamdData: p("rspamd/data"),
+      dkimKeys: p("rspamd/dkim"),
+      redisData: p("redis"),
+      postgresData: p("postgres/data"),
+      roundcubeConfig: p("roundcube/config"),
+      roundcubeRoot: p("roundcube/www"),
+      caddyConfig: p("caddy/etc"),
+      caddyData: p("caddy/data"),
+      webRoot: p("www"),
+      tlsCert: p("tls/fullchain.pem"),
+      tlsKey: p("tls/privkey.pem"),
+      logDir: p("log"),
+    },
+    logs: { postfix: p("log/postfix.log"), dovecot: p("log/dovecot.log"), rspamd: p("log/rspamd.log") },
+    mailUser,
+  };
+}
