@@ -42,23 +42,23 @@ export interface Topology {
     imapForWebmail: Endpoint;
     submissionForWebmail: Endpoint;
   };
+  /**
+   * Each service's rendered files (RenderedFile.path is relative to this). In production the
+   * VM folder /srv/mail/config/<service> is bind-mounted read-only here.
+   */
+  configDirs: Record<ServiceName, string>;
   /** Absolute paths as the daemons see them. */
   paths: {
-    postfixConfig: string;
     postfixQueue: string;
     postfixData: string;
-    dovecotConfig: string;
     dovecotBase: string;
     mailRoot: string;
     sieveRoot: string;
-    rspamdConfig: string;
     rspamdData: string;
     dkimKeys: string;
     redisData: string;
     postgresData: string;
-    roundcubeConfig: string;
     roundcubeRoot: string;
-    caddyConfig: string;
     caddyData: string;
     webRoot: string;
     tlsCert: string;
@@ -88,22 +88,26 @@ export const productionTopology: Topology = {
     imapForWebmail: { host: "dovecot", port: 143 },
     submissionForWebmail: { host: "postfix", port: 587 },
   },
+  configDirs: {
+    postfix: "/config",
+    dovecot: "/config",
+    rspamd: "/config",
+    redis: "/config",
+    postgres: "/config",
+    roundcube: "/config",
+    caddy: "/config",
+  },
   paths: {
-    postfixConfig: "/etc/postfix",
     postfixQueue: "/var/spool/postfix",
     postfixData: "/var/lib/postfix",
-    dovecotConfig: "/etc/dovecot",
     dovecotBase: "/run/dovecot",
     mailRoot: "/var/mail/vmail",
     sieveRoot: "/var/mail/sieve",
-    rspamdConfig: "/etc/rspamd",
     rspamdData: "/var/lib/rspamd",
     dkimKeys: "/var/lib/rspamd/dkim",
     redisData: "/data",
     postgresData: "/var/lib/postgresql/data",
-    roundcubeConfig: "/var/roundcube/config",
     roundcubeRoot: "/var/www/html",
-    caddyConfig: "/etc/caddy",
     caddyData: "/data",
     webRoot: "/srv/www",
     tlsCert: "/etc/mail-tls/fullchain.pem",
@@ -137,22 +141,26 @@ export function localTopology(stateDir: string, mailUser = { name: "mail", uid: 
       imapForWebmail: { host: lo, port: 10143 },
       submissionForWebmail: { host: lo, port: 10587 },
     },
+    configDirs: {
+      postfix: p("postfix/etc"),
+      dovecot: p("dovecot/etc"),
+      rspamd: p("rspamd/etc"),
+      redis: p("redis/etc"),
+      postgres: p("postgres/etc"),
+      roundcube: p("roundcube/etc"),
+      caddy: p("caddy/etc"),
+    },
     paths: {
-      postfixConfig: p("postfix/etc"),
       postfixQueue: p("postfix/spool"),
       postfixData: p("postfix/data"),
-      dovecotConfig: p("dovecot/etc"),
       dovecotBase: p("dovecot/run"),
       mailRoot: p("mail/vmail"),
       sieveRoot: p("mail/sieve"),
-      rspamdConfig: p("rspamd/etc"),
       rspamdData: p("rspamd/data"),
       dkimKeys: p("rspamd/dkim"),
       redisData: p("redis"),
       postgresData: p("postgres/data"),
-      roundcubeConfig: p("roundcube/config"),
       roundcubeRoot: p("roundcube/www"),
-      caddyConfig: p("caddy/etc"),
       caddyData: p("caddy/data"),
       webRoot: p("www"),
       tlsCert: p("tls/fullchain.pem"),
