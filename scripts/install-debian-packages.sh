@@ -16,6 +16,7 @@ packages=(
   chromium
   openssl ca-certificates ssl-cert
   shellcheck
+  bind9-utils
 )
 
 missing=()

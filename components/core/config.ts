@@ -190,9 +190,11 @@ export function parseMailConfig(raw: unknown, opts: { hasRelayPassword: boolean 
   const parsed = rawSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => {
+      parsed.error.issues.flatMap((i) => {
         if (i.code === "unrecognized_keys") {
-          return `${configPath(i.path)}: unknown setting ${i.keys.map((k) => `"${k}"`).join(", ")}; check the spelling against the README's configuration reference`;
+          return i.keys.map(
+            (k) => `${configPath([...i.path, k])}: unknown setting; check the spelling against the README's configuration reference`,
+          );
         }
         if (i.code === "invalid_type" && i.input === undefined) {
           return `${configPath(i.path)}: is required; ${i.message}`;
