@@ -1,0 +1,133 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { policies } from "../../policy/policies";
+import { dnsNotProxied } from "../../policy/rules/dnsNotProxied";
+import { firewallPorts } from "../../policy/rules/firewallPorts";
+import { pinnedImages } from "../../policy/rules/pinnedImages";
+import { privateDatastores } from "../../policy/rules/privateDatastores";
+import { volumeProtected } from "../../policy/rules/volumeProtected";
+import * as types from "../../policy/rules/types";
+
+// Only the fields the rules read; the rest of ResourceValidationArgs is engine plumbing.
+function fakeArgs(type: string, props: Record<string, unknown>, opts: { protect?: boolean } = {}): ResourceValidationArgs {
+  return {
+    type,
+    props,
+    urn: `urn:pulumi:acme::mailstack::${type}::res`,
+    name: "res",
+    opts: { protect: opts.protect ?? false, ignoreChanges: [], aliases: [], additionalSecretOutputs: [] },
+    stackTags: new Map(),
+  } as unknown as ResourceValidationArgs; // the engine-only methods (isType, getConfig, ...) are never called by these rules
+}
+
+async function violations(policy: ResourceValidationPolicy, args: ResourceValidationArgs): Promise<string[]> {
+  const found: string[] = [];
+  const validate = policy.validateResource;
+  for (const v of Array.isArray(validate) ? validate : validate ? [validate] : []) {
+    await v(args, (message) => found.push(message));
+  }
+  return found;
+}
+
+test("every rule is mandatory and the pack holds all five", () => {
+  assert.deepEqual(policies.map((p) => p.name).sort(), [
+    "mail-datastores-not-published", "mail-dns-not-proxied", "mail-firewall-ports", "mail-images-pinned", "mail-volume-protected",
+  ]);
+  assert.ok(policies.every((p) => p.enforcementLevel === "mandatory"));
+});
+
+test("the type tokens are the installed providers' own", () => {
+  const token = (mod: string, cls: string): string => (require(`@pulumi/${mod}/${cls}`) as Record<string, { __pulumiType: string }>)[cls.charAt(0).toUpperCase() + cls.slice(1)].__pulumiType;
+  assert.equal(types.DNS_RECORD, token("cloudflare", "dnsRecord"));
+  assert.equal(types.HCLOUD_VOLUME, token("hcloud", "volume"));
+  assert.equal(types.HCLOUD_FIREWALL, token("hcloud", "firewall"));
+  assert.equal(types.DOCKER_CONTAINER, token("docker", "container"));
+  assert.equal(types.DOCKER_REMOTE_IMAGE, token("docker", "remoteImage"));
+});
+
+test("(a) a proxied DNS record fails; unproxied and unset pass; other types are ignored", async () => {
+  const rec = (p: Record<string, unknown>) => fakeArgs(types.DNS_RECORD, { name: "mail.example.com", type: "A", ttl: 3600, ...p });
+  assert.match((await violations(dnsNotProxied, rec({ proxied: true }))).join(), /mail\.example\.com \(A\) is proxied.*proxied: false/);
+  assert.deepEqual(await violations(dnsNotProxied, rec({ type: "MX", name: "example.com", proxied: true })).then((v) => v.length), 1);
+  assert.deepEqual(await violations(dnsNotProxied, rec({ proxied: false })), []);
+  assert.deepEqual(await violations(dnsNotProxied, rec({})), []);
+  assert.deepEqual(await violations(dnsNotProxied, fakeArgs("other:index/x:X", { proxied: true })), []);
+});
+
+test("(b) an unprotected volume fails, a protected one passes", async () => {
+  assert.match((await violations(volumeProtected, fakeArgs(types.HCLOUD_VOLUME, { size: 20 }))).join(), /not protected.*protect: true/);
+  assert.deepEqual(await violations(volumeProtected, fakeArgs(types.HCLOUD_VOLUME, { size: 20 }, { protect: true })), []);
+  assert.deepEqual(await violations(volumeProtected, fakeArgs(types.HCLOUD_FIREWALL, {})), [], "only volumes need protection");
+});
+
+test("(c) the documented mail firewall passes", async () => {
+  const rules = [
+    { direction: "in", protocol: "tcp", port: "22", sourceIps: ["203.0.113.0/24", "2001:db8::/48"] },
+    ...["25", "465", "587", "993", "143", "4190", "80", "443"].map((port) => ({ direction: "in", protocol: "tcp", port, sourceIps: ["0.0.0.0/0", "::/0"] })),
+    { direction: "in", protocol: "udp", port: "443", sourceIps: ["0.0.0.0/0", "::/0"] },
+    { direction: "in", protocol: "icmp", sourceIps: ["0.0.0.0/0", "::/0"] },
+    { direction: "out", protocol: "tcp", port: "any", destinationIps: ["0.0.0.0/0"] },
+  ];
+  assert.deepEqual(await violations(firewallPorts, fakeArgs(types.HCLOUD_FIREWALL, { rules })), []);
+});
+
+test("(c) SSH from anywhere, stray ports, ranges and 'any' fail", async () => {
+  const fw = (rule: Record<string, unknown>) => violations(firewallPorts, fakeArgs(types.HCLOUD_FIREWALL, { rules: [{ direction: "in", sourceIps: ["0.0.0.0/0"], ...rule }] }));
+  assert.match((await fw({ protocol: "tcp", port: "22" })).join(), /SSH is open to 0\.0\.0\.0\/0/);
+  assert.match((await fw({ protocol: "tcp", port: "22", sourceIps: ["::/0"] })).join(), /SSH is open to ::\/0/);
+  assert.match((await fw({ protocol: "tcp", port: "5432" })).join(), /opens port\(s\) 5432/);
+  assert.match((await fw({ protocol: "tcp", port: "20-25" })).join(), /opens port\(s\) 20, 21, 23, 24.*SSH is open/);
+  assert.match((await fw({ protocol: "tcp", port: "any" })).join(), /opens every port/);
+  assert.match((await fw({ protocol: "gre" })).join(), /protocol "gre"/);
+});
+
+test("(d) image pinning: full versions, digests and content hashes pass; latest, no tag and moving tags fail", async () => {
+  const img = (name: string) => violations(pinnedImages, fakeArgs(types.DOCKER_REMOTE_IMAGE, { name }));
+  for (const ok of [
+    "postgres:15.8", "redis:7.2.4", "roundcube/roundcubemail:1.6.5-apache", "caddy:2.6.2",
+    `postgres@sha256:${"a".repeat(64)}`, "registry.example:5000/mail/postfix:3f2a9c1b7d4e", "mailstack/dovecot:0123456789abcdef0123",
+  ]) {
+    assert.deepEqual(await img(ok), [], ok);
+  }
+  assert.match((await img("postgres")).join(), /no tag/);
+  assert.match((await img("registry.example:5000/postgres")).join(), /no tag/);
+  assert.match((await img("redis:latest")).join(), /"latest"/);
+  assert.match((await img("postgres:15")).join(), /tag "15".*moves/);
+  assert.match((await img("redis:7.2-alpine")).join(), /tag "7\.2-alpine"/);
+  // PostgreSQL's two-part releases are exact; other images' x.y tags move with patch releases.
+  assert.deepEqual(await img("docker.io/library/postgres:16.4-bookworm"), []);
+  assert.match((await img("caddy:2.6")).join(), /tag "2\.6"/);
+  // A container naming an image directly is held to the same rule; an image id is exact.
+  assert.equal((await violations(pinnedImages, fakeArgs(types.DOCKER_CONTAINER, { image: "caddy" }))).length, 1);
+  assert.deepEqual(await violations(pinnedImages, fakeArgs(types.DOCKER_CONTAINER, { image: `sha256:${"b".repeat(64)}` })), []);
+  assert.deepEqual(await violations(pinnedImages, fakeArgs(types.DOCKER_CONTAINER, {})), [], "unknown at preview: judged at up");
+});
+
+test("(e) publishing PostgreSQL, Redis or the Rspamd controller fails; mail ports pass", async () => {
+  const c = (props: Record<string, unknown>) => violations(privateDatastores, fakeArgs(types.DOCKER_CONTAINER, props));
+  assert.deepEqual(await c({ image: "sha256:1", ports: [{ internal: 25, external: 25 }, { internal: 587, external: 587 }] }), []);
+  assert.deepEqual(await c({ image: "postgres:15.8" }), [], "a datastore without published ports is fine");
+  assert.match((await c({ image: "sha256:1", ports: [{ internal: 5432, external: 15432 }] })).join(), /port 5432 \(PostgreSQL\)/);
+  assert.match((await c({ image: "sha256:1", ports: [{ internal: 80, external: 6379 }] })).join(), /port 6379 \(Redis\)/);
+  assert.match((await c({ image: "sha256:1", ports: [{ internal: 11334 }] })).join(), /11334 \(the Rspamd controller\)/);
+  assert.match((await c({ image: "docker.io/library/redis:7.2.4", ports: [{ internal: 8080, external: 8080 }] })).join(), /runs redis and publishes ports/);
+});
+
+// The guards must accept what the program actually declares, or every real preview fails.
+test("the program's own firewall, published ports and pinned images pass the guards", async () => {
+  const { inboundRules, publishedPorts } = await import("../../components/firewallRules");
+  const { PULLED_IMAGES } = await import("../../components/containerSpecs");
+  const { productionTopology } = await import("../../components/core/topology");
+  const { loadStackConfig } = await import("../../components/core/stackFile");
+  const cfg = loadStackConfig("prod");
+  const rules = inboundRules(cfg, productionTopology);
+  assert.deepEqual(await violations(firewallPorts, fakeArgs(types.HCLOUD_FIREWALL, { rules })), []);
+  for (const [svc, ports] of Object.entries(publishedPorts(productionTopology))) {
+    const props = { image: `sha256:${"c".repeat(64)}`, ports: ports.map((p) => ({ internal: p, external: p })) };
+    assert.deepEqual(await violations(privateDatastores, fakeArgs(types.DOCKER_CONTAINER, props)), [], svc);
+  }
+  for (const name of Object.values(PULLED_IMAGES)) {
+    assert.deepEqual(await violations(pinnedImages, fakeArgs(types.DOCKER_REMOTE_IMAGE, { name })), [], name);
+  }
+});

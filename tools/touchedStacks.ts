@@ -1,0 +1,89 @@
+// Which customer stacks a change touches, for the pull-request preview and the deploy on merge.
+// Owns the path rules only: a customer's stack file touches that customer, documentation and
+// test-only paths touch nobody, anything else is shared code and touches every customer. Never
+// runs git or Pulumi; the workflow pipes `git diff --name-only` into the CLI.
+//
+//   git diff --name-only BASE HEAD | npx tsx tools/touchedStacks.ts     -> ["acme","beta"]
+//   npx tsx tools/touchedStacks.ts --all                                -> every customer
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { REPO_ROOT } from "../components/core/stackFile";
+import { RESERVED_STACKS, listCustomerStacks, stackOfPath } from "./stackNames";
+
+export interface Selection {
+  /** Customer stacks to preview or deploy, sorted. */
+  stacks: string[];
+  /** One line per changed path saying why it counted, for the job log. */
+  reasons: string[];
+}
+
+// Paths that cannot change what `pulumi up` does. Kept short on purpose: a path wrongly listed
+// here means a change ships without anyone seeing its preview; a path missing from it only
+// costs an extra preview.
+const NO_DEPLOY_EFFECT: readonly RegExp[] = [
+  /\.md$/i,
+  /^docs\//,
+  /^LICENSE(\.[a-z]+)?$/i,
+  /^\.gitignore$/,
+  /^test\//,
+  /^bench\//,
+  /^\.ci\//,
+];
+
+export function touchedStacks(changedPaths: readonly string[], customers: readonly string[]): Selection {
+  const selected = new Set<string>();
+  const reasons: string[] = [];
+  let all = false;
+  for (const raw of changedPaths) {
+    const path = raw.trim().replace(/^\.\//, "");
+    if (path === "") continue;
+    const stack = path.includes("/") ? undefined : stackOfPath(path);
+    if (stack !== undefined) {
+      if (RESERVED_STACKS.includes(stack)) {
+        reasons.push(`${path}: local example stack, never deployed`);
+      } else if (customers.includes(stack)) {
+        selected.add(stack);
+        reasons.push(`${path}: customer ${stack}`);
+      } else {
+        reasons.push(
+          `${path}: stack file removed; its resources still exist. ` +
+            `Run \`pulumi destroy --stack ${stack}\` and \`pulumi stack rm ${stack}\` by hand to decommission`,
+        );
+      }
+    } else if (NO_DEPLOY_EFFECT.some((re) => re.test(path))) {
+      reasons.push(`${path}: documentation or tests, no customer`);
+    } else {
+      all = true;
+      reasons.push(`${path}: shared code, every customer`);
+    }
+  }
+  const stacks = all ? [...customers] : [...selected];
+  return { stacks: stacks.sort(), reasons };
+}
+
+function main(argv: string[]): number {
+  let values: { all?: boolean; root?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { all: { type: "boolean" }, root: { type: "string" } },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(
+      `touchedStacks: ${(e as Error).message}\n` +
+        "usage: git diff --name-only BASE HEAD | tsx tools/touchedStacks.ts [--all] [--root DIR]\n",
+    );
+    return 2;
+  }
+  const customers = listCustomerStacks(values.root ?? REPO_ROOT);
+  const selection = values.all
+    ? { stacks: customers, reasons: ["--all: every customer"] }
+    : touchedStacks(readFileSync(0, "utf8").split("\n"), customers);
+  for (const r of selection.reasons) process.stderr.write(`${r}\n`);
+  // One line of JSON: the workflow hands it to a job matrix through $GITHUB_OUTPUT.
+  process.stdout.write(`${JSON.stringify(selection.stacks)}\n`);
+  return 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
