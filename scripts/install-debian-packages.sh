@@ -16,6 +16,7 @@ packages=(
   chromium
   openssl ca-certificates ssl-cert
   shellcheck
+  cloud-init
   bind9-utils
 )
 

@@ -1,0 +1,50 @@
+// Renders the mail host's cloud-init user data from files/cloud-init/user-data.yaml: Docker from
+// Debian's docker.io package with the userland proxy off, the Hetzner volume mounted at
+// /srv/mail through its stable /dev/disk/by-id path, the Pulumi-generated SSH host key, and the
+// IPv6 egress rule. Pure: values in, YAML text out; it never creates a resource.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { MailConfig } from "./core/config";
+import { FILES_DIR, renderFile } from "./core/template";
+import { VOLUME_MOUNT } from "./core/topology";
+import { DOCKER_DAEMON_CONFIG, MAIL_NETWORK } from "./dockerNetwork";
+
+export interface CloudInitInputs {
+  /** OpenSSH-format ED25519 private host key (secret). */
+  hostKeyPrivateOpenssh: string;
+  /** `ssh-ed25519 AAAA...` */
+  hostKeyPublicOpenssh: string;
+  /** Hetzner volume id (numeric). */
+  volumeId: string | number;
+  /** The mail host's IPv6 address (the ::1 of the VM's /64). */
+  ipv6Address: string;
+}
+
+/** Hetzner exposes attached volumes under this stable name; /dev/sdX may change between boots. */
+export function volumeDevicePath(volumeId: string | number): string {
+  return `/dev/disk/by-id/scsi-0HC_Volume_${volumeId}`;
+}
+
+const indent = (text: string, spaces: number) =>
+  text
+    .replace(/\n+$/, "")
+    .split("\n")
+    .map((l) => (l === "" ? "" : " ".repeat(spaces) + l))
+    .join("\n");
+
+export function cloudInitUserData(cfg: MailConfig, inputs: CloudInitInputs): string {
+  if (!/^\d+$/.test(String(inputs.volumeId))) throw new Error(`volume id "${inputs.volumeId}" is not numeric`);
+  return renderFile("cloud-init/user-data.yaml", {
+    hostname: cfg.hostname,
+    shortHostname: cfg.hostname.split(".")[0],
+    hostKeyPrivate: indent(inputs.hostKeyPrivateOpenssh, 4),
+    hostKeyPublic: inputs.hostKeyPublicOpenssh.trim(),
+    adminKeys: cfg.ssh.adminKeys.map((k) => `  - ${JSON.stringify(k)}`).join("\n"),
+    dockerDaemonJson: indent(JSON.stringify(DOCKER_DAEMON_CONFIG, null, 2), 6),
+    volumeDevice: volumeDevicePath(inputs.volumeId),
+    volumeMount: VOLUME_MOUNT,
+    ipv6Address: inputs.ipv6Address,
+    containerIpv6Subnet: MAIL_NETWORK.ipv6Subnet,
+    ipv6EgressScript: indent(readFileSync(join(FILES_DIR, "cloud-init/ipv6-egress.sh"), "utf8"), 6),
+  });
+}

@@ -1,0 +1,53 @@
+// Pushes the rendered configuration files to the VM over SSH (host key pinned), one remote command
+// per service whose trigger is that service's content hash: a change to Dovecot's files re-runs
+// only Dovecot's push. Contents travel on stdin only, logging is off and stdout/stderr are
+// secret. It renders nothing itself (components/core/render.ts does) and starts no container.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { MailConfig } from "./core/config";
+import { renderServiceFiles, type RenderedFile } from "./core/render";
+import type { ServiceSecrets } from "./core/secrets";
+import type { ServiceName, Topology } from "./core/topology";
+import { pushScript, serviceContentHash } from "./pushScript";
+import { CONFIG_FILE_OWNER } from "./serviceAccounts";
+import { connectionOf, type SshAccess } from "./sshConnection";
+
+export interface ConfigPushArgs {
+  cfg: MailConfig;
+  topology: Topology;
+  secrets: pulumi.Output<ServiceSecrets>;
+  ssh: SshAccess;
+  dependsOn: pulumi.Resource[];
+}
+
+export class ConfigPush extends pulumi.ComponentResource {
+  /** Per service: the push command (containers depend on it) and the hash of its files. */
+  readonly services: Record<ServiceName, { push: command.remote.Command; contentHash: pulumi.Output<string> }>;
+
+  constructor(name: string, args: ConfigPushArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mailstack:index:ConfigPush", name, {}, opts);
+    // Rendered inside apply with the secret inputs, so every file stays a Pulumi secret.
+    const files: pulumi.Output<RenderedFile[]> = pulumi.secret(args.secrets.apply((s) => renderServiceFiles(args.cfg, s, args.topology)));
+    const services = Object.keys(args.topology.configDirs).sort() as ServiceName[];
+    const entries = services.map((service) => {
+      const own = files.apply((fs) => fs.filter((f) => f.service === service));
+      // A SHA-256 over files holding random passwords reveals none of them; unsecret it so a
+      // preview shows which service changed instead of "[secret]".
+      const contentHash = pulumi.unsecret(own.apply(serviceContentHash));
+      const push = new command.remote.Command(
+        `push-config-${service}`,
+        {
+          connection: connectionOf(args.ssh),
+          create: "sh -s",
+          stdin: pulumi.secret(own.apply((fs) => pushScript(service, fs, CONFIG_FILE_OWNER[service]))),
+          triggers: [contentHash],
+          logging: "none",
+        },
+        { parent: this, dependsOn: args.dependsOn, additionalSecretOutputs: ["stdout", "stderr", "stdin"] },
+      );
+      return [service, { push, contentHash }] as const;
+    });
+    this.services = Object.fromEntries(entries) as ConfigPush["services"];
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,128 @@
+// The containers on the VM's Docker engine, reached through a docker.Provider over ssh://: one
+// network, the pinned official images, our images built on the VM, and one container per service.
+// Each container carries the content hash of its own rendered files in a label, so a config
+// change replaces exactly that container. It never renders or pushes files and never touches
+// the server or DNS.
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { ServiceName, Topology } from "./core/topology";
+import { containerSpecs } from "./containerSpecs";
+import { PULLED_IMAGES } from "./containerSpecs";
+import { MAIL_NETWORK } from "./dockerNetwork";
+import { BUILT_IMAGES, imageBuildPlan } from "./imageBuild";
+import { connectionOf, type SshAccess } from "./sshConnection";
+
+export interface ContainersArgs {
+  topology: Topology;
+  ssh: SshAccess;
+  /** Cloud-init is done: Docker runs, the volume is mounted. */
+  serverReady: pulumi.Resource;
+  configs: Record<ServiceName, { push: pulumi.Resource; contentHash: pulumi.Output<string> }>;
+  postgresPassword: pulumi.Output<string>;
+}
+
+export const CONFIG_HASH_LABEL = "org.mailstack.config-hash";
+export const IMAGE_LABEL = "org.mailstack.image";
+
+export class Containers extends pulumi.ComponentResource {
+  readonly containers: Record<ServiceName, docker.Container>;
+
+  constructor(name: string, args: ContainersArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mailstack:index:Containers", name, {}, opts);
+    const { topology, ssh } = args;
+    const child = { parent: this };
+    const specs = containerSpecs(topology);
+
+    // Runs the system ssh: the deploy key must be in the operator's agent and the host in
+    // known_hosts (stack outputs deployPrivateKey and sshKnownHosts); an unknown host key fails.
+    const provider = new docker.Provider(
+      "vm-docker",
+      { host: pulumi.interpolate`ssh://root@${ssh.host}`, sshOpts: ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"] },
+      { ...child, dependsOn: [args.serverReady] },
+    );
+    const onVm = { ...child, provider };
+
+    const dirs = specs.flatMap((s) => s.dataDirs).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const prepare = new command.remote.Command(
+      "prepare-volume",
+      {
+        connection: connectionOf(ssh),
+        create: "sh -s",
+        stdin: ["set -eu", ...dirs.map((d) => `install -d -m ${d.mode} -o ${d.uid} -g ${d.gid} '${d.path}'`)].join("\n") + "\n",
+      },
+      { ...child, dependsOn: [args.serverReady] },
+    );
+
+    const network = new docker.Network(
+      "mail-network",
+      {
+        name: MAIL_NETWORK.name,
+        driver: "bridge",
+        ipv6: true,
+        ipamConfigs: [{ subnet: MAIL_NETWORK.ipv4Subnet }, { subnet: MAIL_NETWORK.ipv6Subnet }],
+      },
+      onVm,
+    );
+    // Docker adds its own NAT rules for the new network; put the mail host's IPv6 SNAT back first.
+    const egress = new command.remote.Command(
+      "ipv6-egress",
+      { connection: connectionOf(ssh), create: "systemctl restart mailstack-ipv6-egress.service", triggers: [network.id] },
+      { ...child, dependsOn: [network] },
+    );
+
+    const pulled = Object.fromEntries(
+      (Object.keys(PULLED_IMAGES) as (keyof typeof PULLED_IMAGES)[]).sort().map((k) => [
+        k,
+        // keepLocally: a replaced container must not lose its image halfway through.
+        new docker.RemoteImage(`image-${k}`, { name: PULLED_IMAGES[k], keepLocally: true }, onVm),
+      ]),
+    ) as Record<keyof typeof PULLED_IMAGES, docker.RemoteImage>;
+
+    const built = Object.fromEntries(
+      BUILT_IMAGES.map((svc) => {
+        const plan = imageBuildPlan(svc, topology);
+        const build = new command.remote.Command(
+          `build-image-${svc}`,
+          { connection: connectionOf(ssh), create: "sh -s", stdin: plan.script, triggers: [plan.contentHash] },
+          { ...child, dependsOn: [args.serverReady] },
+        );
+        return [svc, { tag: plan.tag, build }];
+      }),
+    ) as Record<(typeof BUILT_IMAGES)[number], { tag: string; build: command.remote.Command }>;
+
+    const containers: Partial<Record<ServiceName, docker.Container>> = {};
+    for (const spec of specs) {
+      const config = args.configs[spec.service];
+      const image = "pulled" in spec.image ? pulled[spec.image.pulled].imageId : pulumi.output(built[spec.image.built].tag);
+      const imageDeps = "pulled" in spec.image ? [pulled[spec.image.pulled]] : [built[spec.image.built].build];
+      const env = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
+      const envs: pulumi.Input<pulumi.Input<string>[]> =
+        spec.service === "postgres" ? pulumi.secret(args.postgresPassword.apply((p) => [...env, `POSTGRES_PASSWORD=${p}`])) : env;
+      containers[spec.service] = new docker.Container(
+        spec.service,
+        {
+          name: spec.service,
+          hostname: spec.service,
+          image,
+          restart: "unless-stopped",
+          envs,
+          command: spec.command,
+          mounts: spec.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly })),
+          networksAdvanced: [{ name: network.name, aliases: [spec.service] }],
+          ports: spec.ports.flatMap((port) => topology.publicBind.map((ip) => ({ internal: port, external: port, ip, protocol: "tcp" }))),
+          healthcheck: { tests: spec.healthcheck, interval: "30s", timeout: "5s", retries: 3, startPeriod: "60s" },
+          labels: [
+            { label: CONFIG_HASH_LABEL, value: config.contentHash },
+            { label: IMAGE_LABEL, value: "pulled" in spec.image ? PULLED_IMAGES[spec.image.pulled] : built[spec.image.built].tag },
+          ],
+          logDriver: "local",
+        },
+        // Named containers and published ports cannot exist twice: delete the old one first.
+        { ...onVm, deleteBeforeReplace: true, dependsOn: [prepare, egress, config.push, ...imageDeps] },
+      );
+    }
+    this.containers = containers as Record<ServiceName, docker.Container>;
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,57 @@
+// One customer's mail server: wires the server, DKIM keys, DNS, internal secrets, config push,
+// containers and mailboxes together. Every resource name is derived from the (sorted, validated)
+// config alone, so reordering domains, mailboxes or aliases in the stack file changes nothing.
+// Owns no logic of its own: what to create lives in the components and in components/core.
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigPush } from "./configPush";
+import { Containers } from "./containers";
+import type { MailConfig } from "./core/config";
+import type { DnsRecord } from "./core/dnsRecords";
+import type { Topology } from "./core/topology";
+import { DkimKeys } from "./dkim";
+import { MailDns } from "./dns";
+import { Mailboxes } from "./mailboxes";
+import { MailServer } from "./server";
+import { ServiceSecretValues } from "./serviceSecrets";
+
+export interface MailStackArgs {
+  cfg: MailConfig;
+  topology: Topology;
+  relayPassword?: pulumi.Output<string>;
+}
+
+export class MailStack extends pulumi.ComponentResource {
+  readonly server: MailServer;
+  readonly dnsRecords: DnsRecord<pulumi.Output<string>>[];
+  readonly mailboxPasswords: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: MailStackArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mailstack:index:MailStack", name, {}, opts);
+    const { cfg, topology } = args;
+    const child = { parent: this };
+
+    this.server = new MailServer("server", { cfg, topology }, child);
+    const dkim = new DkimKeys("dkim", cfg, child);
+    const dns = new MailDns("dns", { cfg, ipv4: this.server.ipv4, ipv6: this.server.ipv6, dkimPublicKeys: dkim.publicKeys }, child);
+    this.dnsRecords = dns.records;
+
+    const secrets = new ServiceSecretValues("secrets", { dkimPrivateKeys: dkim.privateKeys, relayPassword: args.relayPassword }, child);
+    const push = new ConfigPush(
+      "config",
+      { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, dependsOn: [this.server.ready] },
+      child,
+    );
+    const containers = new Containers(
+      "containers",
+      { topology, ssh: this.server.ssh, serverReady: this.server.ready, configs: push.services, postgresPassword: secrets.postgresPassword },
+      child,
+    );
+    const mailboxes = new Mailboxes(
+      "mailboxes",
+      { cfg, ssh: this.server.ssh, database: containers.containers.postgres, databaseContainer: "postgres" },
+      child,
+    );
+    this.mailboxPasswords = mailboxes.passwords;
+    this.registerOutputs({});
+  }
+}

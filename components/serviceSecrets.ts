@@ -1,0 +1,49 @@
+// Generates the stack's internal secrets (database roles, Roundcube's des_key, the Rspamd
+// controller password and its salt) as random.RandomPassword resources, and assembles them with
+// the DKIM keys and the relay password into the ServiceSecrets the renderer needs, as one secret
+// Output. It never renders or pushes anything.
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { ServiceSecrets } from "./core/secrets";
+
+export interface ServiceSecretsArgs {
+  dkimPrivateKeys: pulumi.Output<Record<string, string>>;
+  relayPassword?: pulumi.Output<string>;
+}
+
+export class ServiceSecretValues extends pulumi.ComponentResource {
+  /** Everything the renderer needs; secret as a whole. */
+  readonly values: pulumi.Output<ServiceSecrets>;
+  /** PostgreSQL superuser password, for the postgres container's environment. */
+  readonly postgresPassword: pulumi.Output<string>;
+
+  constructor(name: string, args: ServiceSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mailstack:index:ServiceSecrets", name, {}, opts);
+    // Letters and digits only: these land in SQL, PHP and Rspamd config without quoting trouble.
+    const password = (n: string, length: number) =>
+      new random.RandomPassword(n, { length, special: false }, { parent: this }).result;
+    const postgres = password("postgres-superuser-password", 32);
+    const mailDb = password("mail-db-password", 32);
+    const roundcubeDb = password("roundcube-db-password", 32);
+    const desKey = password("roundcube-des-key", 24);
+    const rspamd = password("rspamd-controller-password", 32);
+    const salt = password("rspamd-controller-salt", 16);
+    this.postgresPassword = postgres;
+    const relay: pulumi.Output<string | undefined> = args.relayPassword ?? pulumi.output(undefined);
+    this.values = pulumi.secret(
+      pulumi.all([postgres, mailDb, roundcubeDb, desKey, rspamd, salt, args.dkimPrivateKeys, relay]).apply(
+        ([p, m, r, d, rc, s, dkim, rl]): ServiceSecrets => ({
+          postgresPassword: p,
+          mailDbPassword: m,
+          roundcubeDbPassword: r,
+          roundcubeDesKey: d,
+          rspamdControllerPassword: rc,
+          rspamdControllerSalt: s,
+          dkimPrivateKeys: dkim,
+          ...(rl === undefined ? {} : { relayPassword: rl }),
+        }),
+      ),
+    );
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,227 @@
+// Evaluates the Pulumi program (index.ts) once under the mock engine and prints every registered
+// resource as JSON: type, name, parent, inputs (secrets unwrapped), which inputs were secret,
+// and the options the engine would see (protect, retainOnDelete, ignoreChanges,
+// deleteBeforeReplace, additionalSecretOutputs). One evaluation per process: the Pulumi runtime
+// cannot be reset. Used by the mock tests and, with `timing`, by the benchmark.
+//
+// Usage: node --import tsx test/mock/harness/evaluate.ts <request.json>   (or the request on stdin)
+// Request: { config: {hostname: ..., mailboxes: [...], ...}, relayPassword?: string,
+//            leakProbe?: boolean, timing?: boolean }
+//
+// Like the real engine, the mocks mark the outputs a resource lists in additionalSecretOutputs
+// as secret (the mock monitor alone does not), and every mocked secret value contains
+// MOCK_SECRET_MARKER, so a test can find a secret that reached an input unmarked.
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { MOCK_SECRET_MARKER, type EvaluateRequest, type Evaluation, type RegisteredResource } from "./types";
+
+const PROJECT = "mailstack";
+const STACK = "prod";
+
+// Internal runtime modules: the public API offers no hook for resource options or for the
+// engine's secret-output marking, both of which these tests must see.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const mocksModule = require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: Record<string, unknown> } };
+const rpc = require("@pulumi/pulumi/runtime/rpc") as {
+  specialSigKey: string;
+  specialSecretSig: string;
+  deserializeProperties(s: unknown): Record<string, unknown>;
+};
+const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+
+function readRequest(): EvaluateRequest {
+  const file = process.argv[2];
+  const text = file !== undefined && file !== "-" ? readFileSync(file, "utf8") : readFileSync(0, "utf8");
+  return JSON.parse(text) as EvaluateRequest;
+}
+
+const hash = (s: string, n = 12) => createHash("sha256").update(s).digest("hex").slice(0, n);
+const numericId = (s: string) => String(parseInt(hash(s, 8), 16) % 90_000_000 + 10_000_000);
+const secretOf = (value: unknown) => ({ [rpc.specialSigKey]: rpc.specialSecretSig, value });
+const isSecretWrapper = (v: unknown): v is { value: unknown } =>
+  typeof v === "object" && v !== null && (v as Record<string, unknown>)[rpc.specialSigKey] === rpc.specialSecretSig;
+
+/** Mocked provider outputs: deterministic per resource name, secrets carrying the marker. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  const h = hash(`${type}::${name}`, 24);
+  switch (type) {
+    case "hcloud:index/primaryIp:PrimaryIp":
+      return inputs.type === "ipv6"
+        ? { ipAddress: "2001:db8:4:5::", ipNetwork: "2001:db8:4:5::/64" }
+        : { ipAddress: "203.0.113.10", ipNetwork: "" };
+    case "hcloud:index/server:Server":
+      return { ipv4Address: "203.0.113.10", ipv6Address: "2001:db8:4:5::1", ipv6Network: "2001:db8:4:5::/64", status: "running" };
+    case "hcloud:index/volume:Volume":
+      return { linuxDevice: `/dev/disk/by-id/scsi-0HC_Volume_${numericId(name)}` };
+    case "tls:index/privateKey:PrivateKey": {
+      const pub = Buffer.from(`public-${h}`).toString("base64");
+      return {
+        privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${MOCK_SECRET_MARKER}${h}\n-----END PRIVATE KEY-----\n`,
+        privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${MOCK_SECRET_MARKER}${h}\n-----END OPENSSH PRIVATE KEY-----\n`,
+        privateKeyPemPkcs8: `-----BEGIN PRIVATE KEY-----\n${MOCK_SECRET_MARKER}${h}\n-----END PRIVATE KEY-----\n`,
+        publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${pub}\n-----END PUBLIC KEY-----\n`,
+        publicKeyOpenssh: `${inputs.algorithm === "RSA" ? "ssh-rsa" : "ssh-ed25519"} AAAA${pub}\n`,
+      };
+    }
+    case "random:index/randomPassword:RandomPassword":
+      // bcryptHash has the real shape ($2a$10$ + 53 characters): the sync SQL checks it.
+      return {
+        // As long as asked for: renderers check lengths (Roundcube's des_key is exactly 24).
+        result: `${MOCK_SECRET_MARKER}${h}${h}${h}`.slice(0, Math.max(Number(inputs.length), MOCK_SECRET_MARKER.length)),
+        bcryptHash: `$2a$10$${`${MOCK_SECRET_MARKER}${h}`.padEnd(53, "x")}`,
+      };
+    case "docker:index/remoteImage:RemoteImage":
+      return { imageId: `sha256:${hash(name, 64)}`, repoDigest: `${String(inputs.name)}@sha256:${hash(name, 64)}` };
+    case "docker:index/network:Network":
+      return { name: inputs.name };
+    case "command:remote:Command":
+      return { stdout: "", stderr: "" };
+    default:
+      return {};
+  }
+}
+
+/** Splits deserialized inputs into plain values and the top-level names that were secret. */
+function unwrap(inputs: Record<string, unknown>): { inputs: Record<string, unknown>; secretInputs: string[] } {
+  const plain: Record<string, unknown> = {};
+  const secret: string[] = [];
+  const strip = (v: unknown): unknown => {
+    if (isSecretWrapper(v)) return strip(v.value);
+    if (Array.isArray(v)) return v.map(strip);
+    if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)]));
+    return v;
+  };
+  for (const [k, v] of Object.entries(inputs)) {
+    if (isSecretWrapper(v)) secret.push(k);
+    plain[k] = strip(v);
+  }
+  return { inputs: plain, secretInputs: secret.sort() };
+}
+
+async function resolveExport(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+  const out = pulumi.output(value);
+  const secret = await pulumi.isSecret(out);
+  const plain = await new Promise<unknown>((resolve) => pulumi.unsecret(out).apply((v) => resolve(v)));
+  return { value: plain, secret };
+}
+
+async function main(): Promise<void> {
+  const request = readRequest();
+  const resources: RegisteredResource[] = [];
+
+  // Options travel in the RegisterResourceRequest, which the mocks' newResource never sees.
+  let pending: Pick<RegisteredResource, "options" | "parent"> | undefined;
+  const proto = mocksModule.MockMonitor.prototype;
+  const originalRegister = proto.registerResource as (this: unknown, req: RegisterRequest, cb: unknown) => Promise<void>;
+  proto.registerResource = function (this: unknown, req: RegisterRequest, cb: unknown) {
+    pending = {
+      parent: req.getParent().split("::").pop() ?? "",
+      options: {
+        protect: req.getProtect() ?? false,
+        retainOnDelete: req.getRetainondelete() ?? false,
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        ignoreChanges: req.getIgnorechangesList(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      },
+    };
+    // newResource runs synchronously inside this call, before its first await.
+    return originalRegister.call(this, req, cb);
+  };
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+        const meta = pending ?? { parent: "", options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], additionalSecretOutputs: [] } };
+        pending = undefined;
+        const { inputs, secretInputs } = unwrap(args.inputs as Record<string, unknown>);
+        resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, parent: meta.parent, inputs, secretInputs, options: meta.options });
+        const state: Record<string, unknown> = { ...args.inputs, ...mockState(args.type, args.name, inputs) };
+        for (const key of meta.options.additionalSecretOutputs) {
+          if (key in state && !isSecretWrapper(state[key])) state[key] = secretOf(state[key]);
+        }
+        return { id: numericId(`${args.type}::${args.name}`), state };
+      },
+      call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        return args.inputs as Record<string, unknown>;
+      },
+    },
+    PROJECT,
+    STACK,
+    false,
+  );
+
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(request.config)) config[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  const secretKeys: string[] = [];
+  if (request.relayPassword !== undefined) {
+    config[`${PROJECT}:relayPassword`] = request.relayPassword;
+    secretKeys.push(`${PROJECT}:relayPassword`);
+  }
+  pulumi.runtime.setAllConfig(config, secretKeys);
+
+  // An error thrown inside an apply (a renderer rejecting its input) surfaces as a rejection.
+  const failures: string[] = [];
+  process.on("unhandledRejection", (err) => failures.push(err instanceof Error ? err.message : String(err)));
+  let printed = false;
+  process.on("exit", () => {
+    // The program stalled (an apply threw, so its outputs never resolve): report why.
+    if (!printed) {
+      process.stdout.write(JSON.stringify({ ok: false, error: [...new Set(failures)].join("\n") || "program never finished", resources: [], outputs: {} } satisfies Evaluation));
+      process.exitCode = 1;
+    }
+  });
+
+  const started = process.hrtime.bigint();
+  let program: Record<string, unknown>;
+  try {
+    // A static import would run the program before the mocks and config are in place.
+    program = (await import(join(__dirname, "..", "..", "..", "index"))) as Record<string, unknown>;
+  } catch (err) {
+    printed = true;
+    const result: Evaluation = { ok: false, error: err instanceof Error ? err.message : String(err), resources: [], outputs: {} };
+    process.stdout.write(JSON.stringify(result));
+    process.exitCode = 1;
+    return;
+  }
+  if (request.leakProbe === true) {
+    // Deliberately unmarked copy of the mailbox passwords: the leak check must flag it.
+    new command.remote.Command("leak-probe", {
+      connection: { host: "127.0.0.1" },
+      create: pulumi.unsecret(pulumi.output(program.mailboxPasswords as pulumi.Output<Record<string, string>>)).apply((p) => `echo ${JSON.stringify(p)}`),
+    });
+  }
+  const outputs: Evaluation["outputs"] = {};
+  for (const [name, value] of Object.entries(program).sort()) {
+    if (name === "default" || name === "__esModule") continue;
+    outputs[name] = await resolveExport(value);
+  }
+  await settings.waitForRPCs();
+  const evaluationMs = Number(process.hrtime.bigint() - started) / 1e6;
+
+  printed = true;
+  if (failures.length > 0) {
+    process.stdout.write(JSON.stringify({ ok: false, error: [...new Set(failures)].join("\n"), resources: [], outputs: {} } satisfies Evaluation));
+    process.exitCode = 1;
+    return;
+  }
+  resources.sort((a, b) => (`${a.type}::${a.name}` < `${b.type}::${b.name}` ? -1 : 1));
+  const result: Evaluation = { ok: true, resources, outputs, ...(request.timing === true ? { evaluationMs, resourceCount: resources.length } : {}) };
+  process.stdout.write(JSON.stringify(result));
+}
+
+interface RegisterRequest {
+  getParent(): string;
+  getProtect(): boolean | undefined;
+  getRetainondelete(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getIgnorechangesList(): string[];
+  getAdditionalsecretoutputsList(): string[];
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`evaluate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 2;
+});
