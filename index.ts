@@ -65,7 +65,11 @@ export const clientSettings = {
 };
 /** Initial password per mailbox: `pulumi stack output --show-secrets mailboxPasswords`. */
 export const mailboxPasswords = stack.mailboxPasswords;
-/** For the Docker provider's ssh: `pulumi stack output --show-secrets deployPrivateKey | ssh-add -`. */
+/**
+ * `pulumi up` needs neither: it writes both into .pulumi-ssh/<stack>/ itself. For an operator's own
+ * ssh, or to restore that folder in a fresh checkout:
+ * `pulumi stack output --show-secrets deployPrivateKey | ssh-add -`.
+ */
 export const deployPrivateKey = pulumi.secret(server.ssh.privateKey);
-/** Append to ~/.ssh/known_hosts before `pulumi up` talks to Docker. */
+/** The VM's pinned host key as a known_hosts line. */
 export const sshKnownHosts = server.knownHostsLine;

@@ -8,8 +8,8 @@ import type { MailConfig } from "./core/config";
 import { renderServiceFiles, type RenderedFile } from "./core/render";
 import type { ServiceSecrets } from "./core/secrets";
 import type { ServiceName, Topology } from "./core/topology";
-import { pushScript, serviceContentHash } from "./pushScript";
-import { CONFIG_FILE_OWNER } from "./serviceAccounts";
+import { pushScript, serviceContentHash } from "./core/pushScript";
+import { CONFIG_FILE_OWNER } from "./core/serviceAccounts";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface ConfigPushArgs {

@@ -7,15 +7,17 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName, Topology } from "./core/topology";
-import { containerSpecs } from "./containerSpecs";
-import { PULLED_IMAGES } from "./containerSpecs";
-import { MAIL_NETWORK } from "./dockerNetwork";
-import { BUILT_IMAGES, imageBuildPlan } from "./imageBuild";
+import { containerSpecs } from "./core/containerSpecs";
+import { PULLED_IMAGES } from "./core/containerSpecs";
+import { MAIL_NETWORK } from "./core/dockerNetwork";
+import { BUILT_IMAGES, imageBuildPlan } from "./core/imageBuild";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface ContainersArgs {
   topology: Topology;
   ssh: SshAccess;
+  /** ssh options for the Docker provider, and the local command that wrote the files they name. */
+  dockerSsh: { sshOpts: string[]; written: pulumi.Resource };
   /** Cloud-init is done: Docker runs, the volume is mounted. */
   serverReady: pulumi.Resource;
   configs: Record<ServiceName, { push: pulumi.Resource; contentHash: pulumi.Output<string> }>;
@@ -34,12 +36,13 @@ export class Containers extends pulumi.ComponentResource {
     const child = { parent: this };
     const specs = containerSpecs(topology);
 
-    // Runs the system ssh: the deploy key must be in the operator's agent and the host in
-    // known_hosts (stack outputs deployPrivateKey and sshKnownHosts); an unknown host key fails.
+    // Runs the system ssh with the key and known_hosts files LocalSshAccess wrote; an unknown host
+    // key fails. dependsOn holds the provider (and so every Docker step) until those files exist
+    // and cloud-init has started Docker: the SDK registers a resource only after its dependencies.
     const provider = new docker.Provider(
       "vm-docker",
-      { host: pulumi.interpolate`ssh://root@${ssh.host}`, sshOpts: ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"] },
-      { ...child, dependsOn: [args.serverReady] },
+      { host: pulumi.interpolate`ssh://root@${ssh.host}`, sshOpts: args.dockerSsh.sshOpts },
+      { ...child, dependsOn: [args.serverReady, args.dockerSsh.written] },
     );
     const onVm = { ...child, provider };
 

@@ -3,6 +3,7 @@
 // config alone, so reordering domains, mailboxes or aliases in the stack file changes nothing.
 // Owns no logic of its own: what to create lives in the components and in components/core.
 import * as pulumi from "@pulumi/pulumi";
+import { AdminSshKeys } from "./adminSshKeys";
 import { ConfigPush } from "./configPush";
 import { Containers } from "./containers";
 import type { MailConfig } from "./core/config";
@@ -10,6 +11,7 @@ import type { DnsRecord } from "./core/dnsRecords";
 import type { Topology } from "./core/topology";
 import { DkimKeys } from "./dkim";
 import { MailDns } from "./dns";
+import { LocalSshAccess } from "./localSshAccess";
 import { Mailboxes } from "./mailboxes";
 import { MailServer } from "./server";
 import { ServiceSecretValues } from "./serviceSecrets";
@@ -31,6 +33,11 @@ export class MailStack extends pulumi.ComponentResource {
     const child = { parent: this };
 
     this.server = new MailServer("server", { cfg, topology }, child);
+    new AdminSshKeys(
+      "admin-keys",
+      { ssh: this.server.ssh, deployPublicKey: this.server.deployPublicKey, adminKeys: cfg.ssh.adminKeys, serverReady: this.server.ready },
+      child,
+    );
     const dkim = new DkimKeys("dkim", cfg, child);
     const dns = new MailDns("dns", { cfg, ipv4: this.server.ipv4, ipv6: this.server.ipv6, dkimPublicKeys: dkim.publicKeys }, child);
     this.dnsRecords = dns.records;
@@ -41,9 +48,17 @@ export class MailStack extends pulumi.ComponentResource {
       { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, dependsOn: [this.server.ready] },
       child,
     );
+    const localSsh = new LocalSshAccess("local-ssh", this.server.ssh, child);
     const containers = new Containers(
       "containers",
-      { topology, ssh: this.server.ssh, serverReady: this.server.ready, configs: push.services, postgresPassword: secrets.postgresPassword },
+      {
+        topology,
+        ssh: this.server.ssh,
+        dockerSsh: { sshOpts: localSsh.sshOpts, written: localSsh.written },
+        serverReady: this.server.ready,
+        configs: push.services,
+        postgresPassword: secrets.postgresPassword,
+      },
       child,
     );
     const mailboxes = new Mailboxes(

@@ -1,16 +1,18 @@
 // The mail host itself: the Hetzner VM with its two primary IPs (which survive a rebuild), reverse
 // DNS for both, the firewall, the data volume (protected, kept on delete), the deploy and host SSH
 // keys, and a command that waits until cloud-init has installed Docker and mounted the volume.
-// It never touches DNS records, rendered files or containers.
+// It never touches DNS records, rendered files or containers, and installs admin keys only at
+// first boot (later changes: components/adminSshKeys.ts).
 import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { cloudInitUserData } from "./cloudInit";
+import { cloudInitUserData } from "./core/cloudInit";
 import type { MailConfig } from "./core/config";
 import { VOLUME_MOUNT, type Topology } from "./core/topology";
-import { inboundRules } from "./firewallRules";
-import { mailIpv6Address } from "./ipv6";
+import { inboundRules } from "./core/firewallRules";
+import { mailIpv6Address } from "./core/ipv6";
+import { knownHostsLine } from "./core/localSshAccess";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface MailServerArgs {
@@ -23,7 +25,9 @@ export class MailServer extends pulumi.ComponentResource {
   /** The ::1 of the VM's /64: AAAA, PTR and outbound mail all use exactly this address. */
   readonly ipv6: pulumi.Output<string>;
   readonly ssh: SshAccess;
-  /** `<ip> ssh-ed25519 AAAA...` for operators' known_hosts (the Docker provider needs it). */
+  /** `ssh-ed25519 AAAA...` of the deploy key; it must stay in root's authorized_keys. */
+  readonly deployPublicKey: pulumi.Output<string>;
+  /** `<ip> ssh-ed25519 AAAA...`: the line LocalSshAccess writes, exported for operators' own ssh. */
   readonly knownHostsLine: pulumi.Output<string>;
   /** Resolves once cloud-init finished: Docker runs and /srv/mail is mounted. */
   readonly ready: command.remote.Command;
@@ -98,7 +102,8 @@ export class MailServer extends pulumi.ComponentResource {
     new hcloud.Rdns("ptr-ipv6", { primaryIpId: ip6.id.apply(Number), ipAddress: this.ipv6, dnsPtr: cfg.hostname }, child);
 
     this.ssh = { host: this.ipv4, privateKey: deployKey.privateKeyOpenssh, hostKey: hostKey.publicKeyOpenssh.apply((k) => k.trim()) };
-    this.knownHostsLine = pulumi.interpolate`${this.ipv4} ${this.ssh.hostKey}`;
+    this.deployPublicKey = deployKey.publicKeyOpenssh.apply((k) => k.trim());
+    this.knownHostsLine = pulumi.all([this.ipv4, this.ssh.hostKey]).apply(([ip, key]) => knownHostsLine(ip, key));
 
     this.ready = new command.remote.Command(
       "cloud-init-done",

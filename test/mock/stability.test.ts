@@ -1,17 +1,24 @@
 // `pulumi preview` must be exact: the same config gives identical inputs, reordering the stack
 // file changes nothing, and a change touches only what it is about (adding a mailbox touches no
-// container, server or DNS record; one domain's DMARC policy changes one DNS record).
+// container, server or DNS record; one domain's DMARC policy changes one DNS record; a new admin
+// key rewrites authorized_keys and nothing else).
 import assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
-import { evaluate, key, type Evaluation } from "./harness/types";
+import { evaluate, key, type Evaluation, type RegisteredResource } from "./harness/types";
 import { prodConfig, request } from "./fixtures";
+
+/** What the engine diffs: inputs listed in ignoreChanges never show as a change. */
+function diffed(r: RegisteredResource): string {
+  const inputs = Object.fromEntries(Object.entries(r.inputs).filter(([k]) => !r.options.ignoreChanges.includes(k)));
+  return JSON.stringify([inputs, r.secretInputs, r.options]);
+}
 
 /** Resource keys that were added, removed or whose inputs changed between two evaluations. */
 function changes(a: Evaluation, b: Evaluation): string[] {
   assert.ok(a.ok, a.error);
   assert.ok(b.ok, b.error);
-  const before = new Map(a.resources.map((r) => [key(r), JSON.stringify([r.inputs, r.secretInputs, r.options])]));
-  const after = new Map(b.resources.map((r) => [key(r), JSON.stringify([r.inputs, r.secretInputs, r.options])]));
+  const before = new Map(a.resources.map((r) => [key(r), diffed(r)]));
+  const after = new Map(b.resources.map((r) => [key(r), diffed(r)]));
   const keys = new Set([...before.keys(), ...after.keys()]);
   return [...keys].filter((k) => before.get(k) !== after.get(k)).sort();
 }
@@ -55,5 +62,19 @@ describe("stable previews", () => {
     const changed = changes(base, evaluate(request(cfg)));
     assert.deepEqual(changed.filter((k) => k.startsWith("cloudflare:")), ["cloudflare:index/dnsRecord:DnsRecord::dns-example.org-dmarc"]);
     assert.deepEqual(changed.filter((k) => /^(hcloud|docker):/.test(k)), []);
+  });
+
+  it("rewrites only root's authorized_keys, never the server, when an admin key is added", () => {
+    const cfg = prodConfig();
+    const added = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBob0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b bob@ops-laptop";
+    (cfg.ssh as { adminKeys: string[] }).adminKeys.push(added);
+    const next = evaluate(request(cfg));
+    assert.deepEqual(changes(base, next), ["command:remote:Command::authorized-keys"]);
+    const keys = next.resources.find((r) => r.name === "authorized-keys");
+    assert.match(String(keys?.inputs.stdin), new RegExp(`\n${added}\n`));
+    // The server's user data does change, but only first boot reads it: ignored, so no rebuild.
+    const server = (ev: Evaluation) => ev.resources.find((r) => r.type === "hcloud:index/server:Server")!;
+    assert.notEqual(server(next).inputs.userData, server(base).inputs.userData);
+    assert.ok(server(next).options.ignoreChanges.includes("userData"));
   });
 });

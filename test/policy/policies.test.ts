@@ -116,8 +116,8 @@ test("(e) publishing PostgreSQL, Redis or the Rspamd controller fails; mail port
 
 // The guards must accept what the program actually declares, or every real preview fails.
 test("the program's own firewall, published ports and pinned images pass the guards", async () => {
-  const { inboundRules, publishedPorts } = await import("../../components/firewallRules");
-  const { PULLED_IMAGES } = await import("../../components/containerSpecs");
+  const { inboundRules, publishedPorts } = await import("../../components/core/firewallRules");
+  const { PULLED_IMAGES } = await import("../../components/core/containerSpecs");
   const { productionTopology } = await import("../../components/core/topology");
   const { loadStackConfig } = await import("../../components/core/stackFile");
   const cfg = loadStackConfig("prod");

@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { cloudInitUserData } from "../../components/cloudInit";
+import { cloudInitUserData } from "../../components/core/cloudInit";
 import { loadStackConfig } from "../../components/core/stackFile";
 import { FILES_DIR } from "../../components/core/template";
 import { productionTopology } from "../../components/core/topology";
-import { BUILT_IMAGES, imageBuildPlan } from "../../components/imageBuild";
-import { pushScript } from "../../components/pushScript";
+import { BUILT_IMAGES, imageBuildPlan } from "../../components/core/imageBuild";
+import { pushScript } from "../../components/core/pushScript";
 
 const tmp = mkdtempSync(join(tmpdir(), "mailstack-server-files-"));
 

@@ -1,12 +1,33 @@
 // Evaluates the Pulumi program (index.ts) once under the mock engine and prints every registered
 // resource as JSON: type, name, parent, inputs (secrets unwrapped), which inputs were secret,
 // and the options the engine would see (protect, retainOnDelete, ignoreChanges,
-// deleteBeforeReplace, additionalSecretOutputs). One evaluation per process: the Pulumi runtime
-// cannot be reset. Used by the mock tests and, with `timing`, by the benchmark.
+// deleteBeforeReplace, additionalSecretOutputs, dependencies). One evaluation per process:
+// the Pulumi runtime cannot be reset. Used by the mock tests and, with `timing`, by the benchmark.
 //
-// Usage: node --import tsx test/mock/harness/evaluate.ts <request.json>   (or the request on stdin)
-// Request: { config: {hostname: ..., mailboxes: [...], ...}, relayPassword?: string,
-//            leakProbe?: boolean, timing?: boolean }
+// Usage: node --import tsx test/mock/harness/evaluate.ts <request.json>   (or "-": request on stdin)
+//
+// Request (JSON, type EvaluateRequest in ./types.ts):
+//   {
+//     "config": { "hostname": "mail.example.com", "mailboxes": [ ... ], ... },
+//                        stack config without the "mailstack:" prefix, as in Pulumi.<stack>.yaml
+//     "relayPassword": "...",   optional: set as the secret mailstack:relayPassword
+//     "leakProbe": true,        optional: add a deliberately unmarked secret (the leak check must fail)
+//     "timing": true            optional: add "timing" to the answer
+//   }
+// Answer (stdout, type Evaluation): { ok, error?, resources: [...], outputs: {...}, timing? } with
+//   timing = { evaluationSeconds, resourceCount, mailboxes, sourceMaps }:
+//   evaluationSeconds: wall time from importing the program until every resource is registered
+//     and every stack output resolved (provider SDK modules loaded by the program included; the
+//     harness's own start-up, Node and tsx start-up and the JSON answer excluded);
+//   resourceCount: resources registered (components included);
+//   sourceMaps: whether stack traces were source-mapped during the evaluation (see below).
+// Exit code 0 with ok:true, 1 with ok:false (the program failed: error says why), 2 on a crash.
+//
+// Stack traces: the Pulumi SDK formats a stack trace for every input property of every resource
+// (promise-leak diagnostics) and tsx turns on source-mapped stack traces, which makes each of those
+// several times dearer: at 2000 mailboxes, 40% of the evaluation. Nothing here reads those traces,
+// so source maps are off while the program runs and back on when a crash is reported.
+// MAILSTACK_EVAL_SOURCE_MAPS=1 keeps them on (timing.sourceMaps says which was measured).
 //
 // Like the real engine, the mocks mark the outputs a resource lists in additionalSecretOutputs
 // as secret (the mock monitor alone does not), and every mocked secret value contains
@@ -108,6 +129,8 @@ async function resolveExport(value: unknown): Promise<{ value: unknown; secret: 
   return { value: plain, secret };
 }
 
+const SOURCE_MAPS = process.env.MAILSTACK_EVAL_SOURCE_MAPS === "1";
+
 async function main(): Promise<void> {
   const request = readRequest();
   const resources: RegisteredResource[] = [];
@@ -118,13 +141,14 @@ async function main(): Promise<void> {
   const originalRegister = proto.registerResource as (this: unknown, req: RegisterRequest, cb: unknown) => Promise<void>;
   proto.registerResource = function (this: unknown, req: RegisterRequest, cb: unknown) {
     pending = {
-      parent: req.getParent().split("::").pop() ?? "",
+      parent: nameOfUrn(req.getParent()),
       options: {
         protect: req.getProtect() ?? false,
         retainOnDelete: req.getRetainondelete() ?? false,
         deleteBeforeReplace: req.getDeletebeforereplace(),
         ignoreChanges: req.getIgnorechangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        dependencies: [...new Set(req.getDependenciesList().map(nameOfUrn))].sort(),
       },
     };
     // newResource runs synchronously inside this call, before its first await.
@@ -134,7 +158,7 @@ async function main(): Promise<void> {
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-        const meta = pending ?? { parent: "", options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], additionalSecretOutputs: [] } };
+        const meta = pending ?? { parent: "", options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], additionalSecretOutputs: [], dependencies: [] } };
         pending = undefined;
         const { inputs, secretInputs } = unwrap(args.inputs as Record<string, unknown>);
         resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, parent: meta.parent, inputs, secretInputs, options: meta.options });
@@ -174,6 +198,7 @@ async function main(): Promise<void> {
     }
   });
 
+  process.setSourceMapsEnabled(SOURCE_MAPS);
   const started = process.hrtime.bigint();
   let program: Record<string, unknown>;
   try {
@@ -199,7 +224,8 @@ async function main(): Promise<void> {
     outputs[name] = await resolveExport(value);
   }
   await settings.waitForRPCs();
-  const evaluationMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const evaluationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  process.setSourceMapsEnabled(true);
 
   printed = true;
   if (failures.length > 0) {
@@ -208,11 +234,23 @@ async function main(): Promise<void> {
     return;
   }
   resources.sort((a, b) => (`${a.type}::${a.name}` < `${b.type}::${b.name}` ? -1 : 1));
-  const result: Evaluation = { ok: true, resources, outputs, ...(request.timing === true ? { evaluationMs, resourceCount: resources.length } : {}) };
+  const timing = { evaluationSeconds, resourceCount: resources.length, mailboxes: mailboxCount(request), sourceMaps: SOURCE_MAPS };
+  const result: Evaluation = { ok: true, resources, outputs, ...(request.timing === true ? { timing } : {}) };
   process.stdout.write(JSON.stringify(result));
 }
 
+/** "urn:pulumi:prod::mailstack::a$b::name" → "name" ("" for none). */
+function nameOfUrn(urn: string): string {
+  return urn.split("::").pop() ?? "";
+}
+
+function mailboxCount(request: EvaluateRequest): number {
+  const m = request.config.mailboxes;
+  return Array.isArray(m) ? m.length : 0;
+}
+
 interface RegisterRequest {
+  getDependenciesList(): string[];
   getParent(): string;
   getProtect(): boolean | undefined;
   getRetainondelete(): boolean | undefined;
@@ -222,6 +260,8 @@ interface RegisterRequest {
 }
 
 main().catch((err: unknown) => {
+  // Stack traces are formatted on first read: with source maps back on, they name .ts lines.
+  process.setSourceMapsEnabled(true);
   process.stderr.write(`evaluate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exitCode = 2;
 });

@@ -12,7 +12,7 @@ export interface EvaluateRequest {
   relayPassword?: string;
   /** Adds a resource with a deliberately unmarked secret (proves the leak check works). */
   leakProbe?: boolean;
-  /** Report evaluation time and resource count. */
+  /** Report evaluation time and resource count (Evaluation.timing). */
   timing?: boolean;
 }
 
@@ -31,7 +31,22 @@ export interface RegisteredResource {
     deleteBeforeReplace: boolean;
     ignoreChanges: string[];
     additionalSecretOutputs: string[];
+    /**
+     * Names of the resources it waits for: its `dependsOn` and those whose outputs feed its
+     * inputs (the SDK registers a resource only once these are registered).
+     */
+    dependencies: string[];
   };
+}
+
+export interface EvaluationTiming {
+  /** Wall time from importing the program until all resources and outputs are resolved. */
+  evaluationSeconds: number;
+  resourceCount: number;
+  /** Mailboxes in the request's config. */
+  mailboxes: number;
+  /** Whether stack traces were source-mapped while the program ran (slower; see evaluate.ts). */
+  sourceMaps: boolean;
 }
 
 export interface Evaluation {
@@ -39,8 +54,7 @@ export interface Evaluation {
   error?: string;
   resources: RegisteredResource[];
   outputs: Record<string, { value: unknown; secret: boolean }>;
-  evaluationMs?: number;
-  resourceCount?: number;
+  timing?: EvaluationTiming;
 }
 
 /** Runs the program once under mocks in a fresh process. */

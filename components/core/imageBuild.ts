@@ -5,8 +5,8 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FILES_DIR } from "./core/template";
-import { VOLUME_MOUNT, type Topology } from "./core/topology";
+import { FILES_DIR } from "./template";
+import { VOLUME_MOUNT, type Topology } from "./topology";
 import { imageBuildArgs } from "./serviceAccounts";
 
 export const BUILT_IMAGES = ["dovecot", "postfix", "rspamd"] as const;

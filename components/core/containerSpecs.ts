@@ -3,8 +3,8 @@
 // command. Paths inside containers come from the production Topology; host paths are under the
 // volume. The Containers component turns this into docker resources. Pure.
 import { dirname } from "node:path";
-import type { ServiceName, Topology } from "./core/topology";
-import { VOLUME_MOUNT } from "./core/topology";
+import type { ServiceName, Topology } from "./topology";
+import { VOLUME_MOUNT } from "./topology";
 import { publishedPorts } from "./firewallRules";
 import { hostConfigDir } from "./pushScript";
 import type { BuiltImage } from "./imageBuild";

@@ -4,9 +4,9 @@
 // IPv6 egress rule. Pure: values in, YAML text out; it never creates a resource.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { MailConfig } from "./core/config";
-import { FILES_DIR, renderFile } from "./core/template";
-import { VOLUME_MOUNT } from "./core/topology";
+import type { MailConfig } from "./config";
+import { FILES_DIR, renderFile } from "./template";
+import { VOLUME_MOUNT } from "./topology";
 import { DOCKER_DAEMON_CONFIG, MAIL_NETWORK } from "./dockerNetwork";
 
 export interface CloudInitInputs {
