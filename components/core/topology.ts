@@ -41,7 +41,16 @@ export interface Topology {
     /** Where Roundcube reaches IMAP and submission (internal names with TLS, or loopback). */
     imapForWebmail: Endpoint;
     submissionForWebmail: Endpoint;
+    /** Where Roundcube's managesieve plugin reaches Dovecot's ManageSieve (STARTTLS). */
+    sieveForWebmail: Endpoint;
+    /** Caddy's admin API (config reloads); never published. */
+    caddyAdmin: Endpoint;
   };
+  /**
+   * Who issues Caddy's certificates: Let's Encrypt production (the only CA that CAA allows), or
+   * Caddy's internal CA on the local stack, where no ACME server can reach us.
+   */
+  acme: "letsencrypt" | "internal";
   /**
    * Each service's rendered files (RenderedFile.path is relative to this). In production the
    * VM folder /srv/mail/config/<service> is bind-mounted read-only here.
@@ -63,12 +72,34 @@ export interface Topology {
     webRoot: string;
     tlsCert: string;
     tlsKey: string;
+    /** CA bundle Roundcube checks the IMAP/SMTP/Sieve certificates against. */
+    webmailTrustedCa: string;
     logDir: string;
   };
   /** Log destinations: /dev/stdout in containers, files locally. */
   logs: { postfix: string; dovecot: string; rspamd: string };
   /** Unix user that owns the maildirs. */
   mailUser: { name: string; uid: number; gid: number };
+  /**
+   * Postfix mynetworks and Rspamd local_addrs: loopback only. Locally just 127.0.0.1/32 and ::1,
+   * so a test client bound to 127.0.0.2 is "remote".
+   */
+  mynetworks: string[];
+  /**
+   * Source addresses for outbound SMTP (the IPv4/IPv6 with PTR and AAAA). Production leaves
+   * them empty here: the Pulumi shell fills them once the primary IPs exist.
+   */
+  smtpBind: { ipv4: string; ipv6: string };
+  /**
+   * Local only: every non-local recipient goes to this SMTP sink instead of real MX hosts
+   * (the e2e "remote MX"). Overrides a configured relay. Never set in production.
+   */
+  outboundRelay?: Endpoint;
+  /**
+   * Rspamd greylisting. Always on in production; the local runner turns it off only when asked
+   * (MAILSTACK_GREYLISTING=off, printed loudly) so tests and benchmarks get mail through at once.
+   */
+  greylisting: boolean;
 }
 
 /** On the VM: every service in its own container on one Docker network, data under /srv/mail. */
@@ -87,7 +118,10 @@ export const productionTopology: Topology = {
     roundcubeFpm: { host: "roundcube", port: 9000 },
     imapForWebmail: { host: "dovecot", port: 143 },
     submissionForWebmail: { host: "postfix", port: 587 },
+    sieveForWebmail: { host: "dovecot", port: 4190 },
+    caddyAdmin: { host: "localhost", port: 2019 },
   },
+  acme: "letsencrypt",
   configDirs: {
     postfix: "/config",
     dovecot: "/config",
@@ -112,17 +146,25 @@ export const productionTopology: Topology = {
     webRoot: "/srv/www",
     tlsCert: "/etc/mail-tls/fullchain.pem",
     tlsKey: "/etc/mail-tls/privkey.pem",
+    webmailTrustedCa: "/etc/ssl/certs/ca-certificates.crt",
     logDir: "/var/log/mail",
   },
   logs: { postfix: "/dev/stdout", dovecot: "/dev/stderr", rspamd: "console" },
   mailUser: { name: "vmail", uid: 5000, gid: 5000 },
+  mynetworks: ["127.0.0.0/8", "[::1]/128"],
+  smtpBind: { ipv4: "", ipv6: "" },
+  greylisting: true,
 };
 
 /** Where the volume is mounted on the VM, and the host folder behind each container mount. */
 export const VOLUME_MOUNT = "/srv/mail";
 
 /** High loopback ports for the local stack; base 10000 + the standard port where it fits. */
-export function localTopology(stateDir: string, mailUser = { name: "mail", uid: 8, gid: 8 }): Topology {
+export function localTopology(
+  stateDir: string,
+  mailUser = { name: "mail", uid: 8, gid: 8 },
+  opts: { outboundRelay?: Endpoint; greylisting?: boolean } = {},
+): Topology {
   const p = (name: string) => join(stateDir, name);
   const lo = "127.0.0.1";
   return {
@@ -140,7 +182,10 @@ export function localTopology(stateDir: string, mailUser = { name: "mail", uid: 
       roundcubeFpm: { host: lo, port: 19000 },
       imapForWebmail: { host: lo, port: 10143 },
       submissionForWebmail: { host: lo, port: 10587 },
+      sieveForWebmail: { host: lo, port: 14190 },
+      caddyAdmin: { host: lo, port: 12019 },
     },
+    acme: "internal",
     configDirs: {
       postfix: p("postfix/etc"),
       dovecot: p("dovecot/etc"),
@@ -165,9 +210,16 @@ export function localTopology(stateDir: string, mailUser = { name: "mail", uid: 
       webRoot: p("www"),
       tlsCert: p("tls/fullchain.pem"),
       tlsKey: p("tls/privkey.pem"),
+      // A world-readable copy of Caddy's internal root (Caddy keeps its own 0600), written by
+      // the local caddy service: it signs the local mail host certificate.
+      webmailTrustedCa: p("caddy/local-root.crt"),
       logDir: p("log"),
     },
     logs: { postfix: p("log/postfix.log"), dovecot: p("log/dovecot.log"), rspamd: p("log/rspamd.log") },
     mailUser,
+    mynetworks: ["127.0.0.1/32", "[::1]/128"],
+    smtpBind: { ipv4: "", ipv6: "" },
+    outboundRelay: opts.outboundRelay ?? { host: lo, port: 12525 },
+    greylisting: opts.greylisting ?? true,
   };
 }

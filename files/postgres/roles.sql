@@ -1,0 +1,12 @@
+-- Roles and databases, idempotent; run as the superuser with psql (ON_ERROR_STOP) on every deploy.
+-- "mailserver" is what Postfix and Dovecot log in as: it can read the mail tables, never write.
+SELECT 'CREATE ROLE mailserver LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mailserver')
+\gexec
+ALTER ROLE mailserver WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{{ mailDbPassword }}';
+SELECT 'CREATE ROLE roundcube LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'roundcube')
+\gexec
+ALTER ROLE roundcube WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{{ roundcubeDbPassword }}';
+SELECT 'CREATE DATABASE mail' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'mail')
+\gexec
+SELECT 'CREATE DATABASE roundcube OWNER roundcube' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'roundcube')
+\gexec

@@ -1,0 +1,115 @@
+// The mail daemons' rendered files, as an operator reading them would check: secrets only in
+// files flagged secret (and never world-readable), no local address leaking into production,
+// relay credentials only with a relay, greylisting on in production, and Postfix's own postconf
+// accepting main.cf/master.cf.
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { parseMailConfig } from "../../components/core/config";
+import { renderMailFiles } from "../../components/core/renderMail";
+import type { ServiceSecrets } from "../../components/core/secrets";
+import { localTopology, productionTopology } from "../../components/core/topology";
+
+const raw = {
+  hostname: "mail.example.com",
+  acmeEmail: "ops@example.com",
+  ssh: { adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB test"], allowFrom: ["203.0.113.0/24"] },
+  domains: [
+    { name: "example.com", zoneId: "0".repeat(32), dmarc: { policy: "reject", reportTo: "dmarc@example.com" } },
+    { name: "example.org", zoneId: "1".repeat(32), dmarc: { policy: "none", reportTo: "dmarc@example.com" } },
+  ],
+  mailboxes: [{ address: "alice@example.com" }],
+  aliases: [{ from: "dmarc@example.com", to: ["alice@example.com"] }],
+};
+const cfg = parseMailConfig(raw, { hasRelayPassword: false });
+const relayCfg = parseMailConfig({ ...raw, relay: { host: "smtp.relay.example", username: "acct" } }, { hasRelayPassword: true });
+const secrets: ServiceSecrets = {
+  postgresPassword: "pg-SUPER-secret-1",
+  mailDbPassword: "mail-DB-secret-2",
+  roundcubeDbPassword: "rc-DB-secret-3",
+  roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
+  rspamdControllerPassword: "rspamd-UI-secret-4",
+  rspamdControllerSalt: "salt-5",
+  dkimPrivateKeys: { "example.com": "-----BEGIN PRIVATE KEY-----\nDKIMCOM\n-----END PRIVATE KEY-----", "example.org": "-----BEGIN PRIVATE KEY-----\nDKIMORG\n-----END PRIVATE KEY-----" },
+  relayPassword: "relay-secret-6",
+};
+const secretValues = ["pg-SUPER-secret-1", "mail-DB-secret-2", "rc-DB-secret-3", "rspamd-UI-secret-4", "DKIMCOM", "DKIMORG", "relay-secret-6"];
+const file = (files: ReturnType<typeof renderMailFiles>, service: string, path: string) => {
+  const f = files.find((x) => x.service === service && x.path === path);
+  assert.ok(f, `no ${service}/${path}`);
+  return f;
+};
+
+describe("renderMailFiles", () => {
+  const prod = renderMailFiles(relayCfg, secrets, productionTopology);
+
+  it("keeps every secret in files flagged secret, readable by owner (and group at most)", () => {
+    for (const f of prod) {
+      const holds = secretValues.some((s) => f.content.includes(s));
+      if (holds) {
+        assert.ok(f.secret, `${f.service}/${f.path} holds a secret but is not flagged`);
+        assert.equal(f.mode & 0o007, 0, `${f.service}/${f.path} is world-readable`);
+      }
+    }
+    assert.doesNotMatch(file(prod, "rspamd", "local.d/worker-controller.inc").content, /rspamd-UI-secret-4/);
+  });
+
+  it("uses production names and ports, no loopback service address", () => {
+    const main = file(prod, "postfix", "main.cf").content;
+    assert.match(main, /^virtual_transport = lmtp:inet:dovecot:24$/m);
+    assert.match(main, /^smtpd_milters = inet:rspamd:11332$/m);
+    assert.match(main, /^milter_default_action = tempfail$/m);
+    assert.match(main, /^mynetworks = 127\.0\.0\.0\/8 \[::1\]\/128$/m);
+    for (const f of prod) assert.doesNotMatch(f.content, /127\.0\.0\.1:\d{4,5}/, `${f.service}/${f.path}`);
+    assert.match(file(prod, "postfix", "master.cf").content, /^25 +inet .*smtpd$/m);
+  });
+
+  it("sends through the relay with SASL over mandatory TLS only when a relay is configured", () => {
+    const main = file(prod, "postfix", "main.cf").content;
+    assert.match(main, /^relayhost = \[smtp\.relay\.example\]:587$/m);
+    assert.match(main, /^smtp_tls_security_level = encrypt$/m);
+    const pw = file(prod, "postfix", "relay-password");
+    assert.equal(pw.mode, 0o600);
+    assert.match(pw.content, /^\[smtp\.relay\.example\]:587 acct:relay-secret-6$/m);
+    const direct = renderMailFiles(cfg, secrets, productionTopology);
+    assert.match(file(direct, "postfix", "main.cf").content, /^relayhost = $/m);
+    assert.ok(!direct.some((f) => f.path === "relay-password"));
+  });
+
+  it("signs DKIM/ARC only for the configured domains, one key file each", () => {
+    const dkim = file(prod, "rspamd", "local.d/dkim_signing.conf").content;
+    assert.match(dkim, /example\.com \{\n\s+selector = "mail";\n\s+path = "\/config\/dkim\/example\.com\.mail\.key";/);
+    assert.match(dkim, /try_fallback = false;/);
+    assert.equal(file(prod, "rspamd", "dkim/example.org.mail.key").content.includes("DKIMORG"), true);
+  });
+
+  it("greylists in production; the local stack turns it off only when asked", () => {
+    assert.match(file(prod, "rspamd", "local.d/greylist.conf").content, /^enabled = true;$/m);
+    const local = renderMailFiles(cfg, secrets, localTopology("/tmp/state", undefined, { greylisting: false }));
+    assert.match(file(local, "rspamd", "local.d/greylist.conf").content, /^enabled = false;$/m);
+    assert.match(file(local, "rspamd", "local.d/greylist.conf").content, /GREYLISTING OFF/);
+    const localDefault = renderMailFiles(cfg, secrets, localTopology("/tmp/state"));
+    assert.match(file(localDefault, "rspamd", "local.d/greylist.conf").content, /^enabled = true;$/m);
+  });
+
+  it("refuses a secret with a line break instead of writing it into a config file", () => {
+    assert.throws(() => renderMailFiles(cfg, { ...secrets, mailDbPassword: "a\nquery = DROP" }, productionTopology), /line break/);
+  });
+
+  it("renders main.cf/master.cf that Postfix's postconf reads without a warning", () => {
+    const dir = mkdtempSync(join(tmpdir(), "postconf-"));
+    writeFileSync(join(dir, "main.cf"), file(prod, "postfix", "main.cf").content);
+    writeFileSync(join(dir, "master.cf"), file(prod, "postfix", "master.cf").content);
+    const r = spawnSync("postconf", ["-c", dir, "-n"], { encoding: "utf8" });
+    assert.equal(r.status, 0);
+    // The pgsql map files live at /config in the container, absent here; anything else is a finding.
+    const other = r.stderr.split("\n").filter((l) => l !== "" && !/open "pgsql" configuration "\/config\//.test(l));
+    assert.deepEqual(other, []);
+    assert.match(r.stdout, /^smtpd_sasl_auth_enable = no$/m);
+    const master = execFileSync("postconf", ["-c", dir, "-M"], { encoding: "utf8" });
+    assert.match(master, /^587 +inet .* -o smtpd_tls_security_level=encrypt -o smtpd_sasl_auth_enable=yes/m);
+  });
+});
