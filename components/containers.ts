@@ -1,8 +1,9 @@
 // The containers on the VM's Docker engine, reached through a docker.Provider over ssh://: one
 // network, the pinned official images, our images built on the VM, and one container per service.
 // Each container carries the content hash of its own rendered files in a label, so a config
-// change replaces exactly that container. It never renders or pushes files and never touches
-// the server or DNS.
+// change replaces exactly that container. Containers that need a certificate or the database
+// schema at start are created only after those steps (ContainerSpec.waitsFor). It never renders
+// or pushes files and never touches the server or DNS.
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -22,6 +23,13 @@ export interface ContainersArgs {
   serverReady: pulumi.Resource;
   configs: Record<ServiceName, { push: pulumi.Resource; contentHash: pulumi.Output<string> }>;
   postgresPassword: pulumi.Output<string>;
+  /** The certificate hook has run once: the TLS folder holds a certificate and key. */
+  certificateReady: pulumi.Resource;
+  /**
+   * Called once with the postgres container; returns the step that creates roles, databases and
+   * schema in it (components/mailboxes.ts). Containers that wait for "database" depend on it.
+   */
+  databaseSetup: (postgres: docker.Container) => pulumi.Resource;
 }
 
 export const CONFIG_HASH_LABEL = "org.mailstack.config-hash";
@@ -95,10 +103,18 @@ export class Containers extends pulumi.ComponentResource {
     ) as Record<(typeof BUILT_IMAGES)[number], { tag: string; build: command.remote.Command }>;
 
     const containers: Partial<Record<ServiceName, docker.Container>> = {};
-    for (const spec of specs) {
+    let database: pulumi.Resource | undefined;
+    // PostgreSQL first: the database setup needs its container, and others wait for that setup.
+    const ordered = [...specs.filter((s) => s.service === "postgres"), ...specs.filter((s) => s.service !== "postgres")];
+    for (const spec of ordered) {
       const config = args.configs[spec.service];
       const image = "pulled" in spec.image ? pulled[spec.image.pulled].imageId : pulumi.output(built[spec.image.built].tag);
       const imageDeps = "pulled" in spec.image ? [pulled[spec.image.pulled]] : [built[spec.image.built].build];
+      const waits = spec.waitsFor.map((w): pulumi.Resource => {
+        if (w === "certificate") return args.certificateReady;
+        if (database === undefined) throw new Error(`${spec.service} waits for the database, which is set up after the postgres container`);
+        return database;
+      });
       const env = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
       const envs: pulumi.Input<pulumi.Input<string>[]> =
         spec.service === "postgres" ? pulumi.secret(args.postgresPassword.apply((p) => [...env, `POSTGRES_PASSWORD=${p}`])) : env;
@@ -113,6 +129,7 @@ export class Containers extends pulumi.ComponentResource {
           command: spec.command,
           mounts: spec.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly })),
           networksAdvanced: [{ name: network.name, aliases: [spec.service] }],
+          // TCP only: nothing here speaks UDP (Caddy's HTTP/3 is off), and the firewall opens none.
           ports: spec.ports.flatMap((port) => topology.publicBind.map((ip) => ({ internal: port, external: port, ip, protocol: "tcp" }))),
           healthcheck: { tests: spec.healthcheck, interval: "30s", timeout: "5s", retries: 3, startPeriod: "60s" },
           labels: [
@@ -122,8 +139,9 @@ export class Containers extends pulumi.ComponentResource {
           logDriver: "local",
         },
         // Named containers and published ports cannot exist twice: delete the old one first.
-        { ...onVm, deleteBeforeReplace: true, dependsOn: [prepare, egress, config.push, ...imageDeps] },
+        { ...onVm, deleteBeforeReplace: true, dependsOn: [prepare, egress, config.push, ...imageDeps, ...waits] },
       );
+      if (spec.service === "postgres") database = args.databaseSetup(containers.postgres as docker.Container);
     }
     this.containers = containers as Record<ServiceName, docker.Container>;
     this.registerOutputs({});

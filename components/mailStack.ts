@@ -4,6 +4,7 @@
 // Owns no logic of its own: what to create lives in the components and in components/core.
 import * as pulumi from "@pulumi/pulumi";
 import { AdminSshKeys } from "./adminSshKeys";
+import { CertSync } from "./certSync";
 import { ConfigPush } from "./configPush";
 import { Containers } from "./containers";
 import type { MailConfig } from "./core/config";
@@ -49,7 +50,10 @@ export class MailStack extends pulumi.ComponentResource {
       child,
     );
     const localSsh = new LocalSshAccess("local-ssh", this.server.ssh, child);
-    const containers = new Containers(
+    const certSync = new CertSync("cert-sync", { hostname: cfg.hostname, ssh: this.server.ssh, serverReady: this.server.ready }, child);
+    // Created by Containers right after the postgres container, which it needs; Roundcube waits for it.
+    let mailboxes: Mailboxes | undefined;
+    new Containers(
       "containers",
       {
         topology,
@@ -58,14 +62,26 @@ export class MailStack extends pulumi.ComponentResource {
         serverReady: this.server.ready,
         configs: push.services,
         postgresPassword: secrets.postgresPassword,
+        certificateReady: certSync.installed,
+        databaseSetup: (postgres) => {
+          mailboxes = new Mailboxes(
+            "mailboxes",
+            {
+              cfg,
+              topology,
+              ssh: this.server.ssh,
+              database: postgres,
+              databaseContainer: "postgres",
+              databaseFilesHash: push.services.postgres.contentHash,
+            },
+            child,
+          );
+          return mailboxes.sync;
+        },
       },
       child,
     );
-    const mailboxes = new Mailboxes(
-      "mailboxes",
-      { cfg, ssh: this.server.ssh, database: containers.containers.postgres, databaseContainer: "postgres" },
-      child,
-    );
+    if (mailboxes === undefined) throw new Error("the Containers component did not set up the database");
     this.mailboxPasswords = mailboxes.passwords;
     this.registerOutputs({});
   }

@@ -1,31 +1,36 @@
 // Mailbox logins: one generated password per mailbox (its bcrypt hash goes to the database, the
-// plain password only to a secret stack output), and a remote command that applies the
-// domains/mailboxes/aliases sync SQL to PostgreSQL through `psql` on stdin whenever the SQL
-// changes. Removed mailboxes are disabled by that SQL, never deleted. It never touches the
-// server, DNS or any container.
+// plain password only to a secret stack output), and the database setup command: it waits until
+// PostgreSQL answers, applies roles.sql, schema.sql (database "mail") and the domains/mailboxes/
+// aliases sync SQL through `psql` on stdin, whenever the SQL or the pushed PostgreSQL files
+// change (script text in components/core/databaseSetup.ts). Removed mailboxes are disabled by
+// that SQL, never deleted. It never touches the server, DNS or any container.
 import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { MailConfig } from "./core/config";
+import { databaseSetupScript } from "./core/databaseSetup";
 import { mailboxSyncSql } from "./core/mailboxSync";
+import type { Topology } from "./core/topology";
 import { connectionOf, type SshAccess } from "./sshConnection";
-
-/** Database the mail lookups read (created by the rendered PostgreSQL init files). */
-export const MAIL_DATABASE = "mail";
 
 export interface MailboxesArgs {
   cfg: MailConfig;
+  topology: Topology;
   ssh: SshAccess;
   /** The postgres container: the sync runs inside it. */
   database: pulumi.Resource;
   /** Name of the postgres container. */
   databaseContainer: string;
+  /** Content hash of the pushed PostgreSQL files: a changed roles.sql or schema.sql reruns the setup. */
+  databaseFilesHash: pulumi.Input<string>;
 }
 
 export class Mailboxes extends pulumi.ComponentResource {
   /** Initial password per mailbox address (secret). */
   readonly passwords: pulumi.Output<Record<string, string>>;
+  /** Roles, databases and schema exist and the mailbox rows match the config once this completes. */
+  readonly sync: command.remote.Command;
 
   constructor(name: string, args: MailboxesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mailstack:index:Mailboxes", name, {}, opts);
@@ -42,13 +47,14 @@ export class Mailboxes extends pulumi.ComponentResource {
     // A hash of SQL whose only secrets are bcrypt hashes reveals nothing; unsecret so previews
     // show when the mailbox set changed.
     const sqlHash = pulumi.unsecret(sql.apply((s) => createHash("sha256").update(s).digest("hex")));
-    new command.remote.Command(
+    this.sync = new command.remote.Command(
       "mailbox-sync",
       {
         connection: connectionOf(args.ssh),
-        create: `docker exec -i ${args.databaseContainer} psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 -U postgres -d ${MAIL_DATABASE}`,
+        // No secret in the script: role passwords come from the pushed roles.sql, hashes on stdin.
+        create: databaseSetupScript(args.topology, { container: args.databaseContainer }),
         stdin: sql,
-        triggers: [sqlHash],
+        triggers: [sqlHash, args.databaseFilesHash],
         logging: "none",
       },
       { parent: this, dependsOn: [args.database], additionalSecretOutputs: ["stdout", "stderr", "stdin"] },

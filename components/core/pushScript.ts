@@ -30,14 +30,17 @@ export function pushScript(
   /** Only tests pass another folder. */
   dir = hostConfigDir(service),
 ): string {
-  const lines = ["set -eu", "umask 077", `dir='${dir}'`, 'mkdir -p "$dir"', `chown ${owner.uid}:${owner.gid} "$dir"`, 'chmod 0750 "$dir"'];
+  // Folders 0755: each file's own mode keeps its secret (0600/0640 with the daemon's group), and
+  // processes outside that group must still reach public files (Dovecot's Sieve scripts are read
+  // as the mail user, which is not in the dovecot group).
+  const lines = ["set -eu", "umask 077", `dir='${dir}'`, 'mkdir -p "$dir"', `chown ${owner.uid}:${owner.gid} "$dir"`, 'chmod 0755 "$dir"'];
   const keep: string[] = [];
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
     if (f.service !== service) throw new Error(`${f.service}/${f.path} pushed with the files of ${service}`);
     if (!SAFE_PATH.test(f.path)) throw new Error(`rendered file path "${f.path}" of ${service} must be relative, without ".." or unusual characters`);
     const target = `"$dir/${f.path}"`;
     const parent = f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "";
-    if (parent !== "") lines.push(`install -d -m 0750 -o ${owner.uid} -g ${owner.gid} "$dir/${parent}"`);
+    if (parent !== "") lines.push(`install -d -m 0755 -o ${owner.uid} -g ${owner.gid} "$dir/${parent}"`);
     const tmp = `"$dir/${parent === "" ? "" : parent + "/"}.mailstack-tmp"`;
     // base64 lines never equal the heredoc terminator, and keep the content byte-exact.
     lines.push(

@@ -1,10 +1,12 @@
 // The files the VM runs, checked with the real tools: cloud-init's schema validator, shellcheck
-// for every shell script (including the generated push and build scripts), the push script run
-// for real in a temp folder, and the image Dockerfiles pinned to the package versions these
-// tests run.
+// for every shell script (including the generated push, build, database setup and certificate
+// hook scripts), the push script, the image entrypoints' config copy, the database setup and the
+// hook installer run for real in a temp folder (with stub docker/systemctl/daemons), the hook's
+// systemd units through systemd-analyze, and the image Dockerfiles pinned to the package versions
+// these tests run.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -14,6 +16,8 @@ import { FILES_DIR } from "../../components/core/template";
 import { productionTopology } from "../../components/core/topology";
 import { BUILT_IMAGES, imageBuildPlan } from "../../components/core/imageBuild";
 import { pushScript } from "../../components/core/pushScript";
+import { databaseSetupScript } from "../../components/core/databaseSetup";
+import { CERT_SYNC_UNIT, certSyncFiles } from "../../components/core/certSync";
 
 const tmp = mkdtempSync(join(tmpdir(), "mailstack-server-files-"));
 
@@ -86,5 +90,156 @@ describe("image Dockerfiles", () => {
       assert.equal(pinned, installed, `${image}/Dockerfile ${arg} vs installed ${pkg}`);
       assert.match(dockerfile, /^FROM debian:bookworm-slim$/m);
     }
+  });
+});
+
+/** A folder of executables that stand in for docker, systemctl or a daemon: each logs its argv. */
+function stubs(names: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmp, "bin-"));
+  for (const [name, body] of Object.entries(names)) {
+    writeFileSync(join(dir, name), `#!/bin/sh\n${body}\n`);
+    chmodSync(join(dir, name), 0o755);
+  }
+  return dir;
+}
+
+const isRoot = process.getuid?.() === 0;
+
+describe("image entrypoints", () => {
+  const daemons: Record<string, string[]> = {
+    postfix: ["postfix"],
+    dovecot: ["doveconf", "dovecot"],
+    rspamd: ["rspamadm", "rspamd", "install"],
+  };
+  for (const [image, commands] of Object.entries(daemons)) {
+    it(`${image}: copies /config over the package config keeping each file's mode and group`, { skip: !isRoot && "needs root to set groups" }, () => {
+      const root = mkdtempSync(join(tmp, `entry-${image}-`));
+      const src = join(root, "config");
+      const dest = join(root, "etc");
+      mkdirSync(join(src, "sub"), { recursive: true });
+      mkdirSync(dest, { mode: 0o755 });
+      writeFileSync(join(dest, "from-package.cf"), "kept\n");
+      writeFileSync(join(src, "secret.cf"), "password = s3cret\n");
+      writeFileSync(join(src, "sub", "public.conf"), "public\n");
+      // What the push script leaves on the host: root with the daemon's group, folders 0755.
+      for (const [f, mode] of [[src, 0o755], [join(src, "sub"), 0o755], [join(src, "secret.cf"), 0o640], [join(src, "sub", "public.conf"), 0o644]] as const) {
+        chownSync(f, 0, 4242);
+        chmodSync(f, mode);
+      }
+      const bin = stubs(Object.fromEntries(commands.map((c) => [c, `echo "${c} $*" >> '${join(root, "calls")}'`])));
+      execFileSync("sh", [join(FILES_DIR, "images", image, "entrypoint.sh")], {
+        env: { PATH: `${bin}:${process.env.PATH}`, CONFIG_SRC: src, CONFIG_DEST: dest, POSTFIX_SPOOL: join(root, "spool") },
+      });
+      const st = (rel: string) => statSync(join(dest, rel));
+      assert.equal(st("secret.cf").mode & 0o777, 0o640);
+      assert.equal(st("secret.cf").gid, 4242, "group kept: the daemon's group can read the secret");
+      assert.equal(st("secret.cf").uid, 0);
+      assert.equal(st("sub/public.conf").gid, 4242);
+      assert.equal(readFileSync(join(dest, "sub/public.conf"), "utf8"), "public\n");
+      assert.equal(readFileSync(join(dest, "from-package.cf"), "utf8"), "kept\n", "package files stay");
+      assert.deepEqual([st(".").mode & 0o777, st(".").uid, st(".").gid], [0o755, 0, 0], "the config folder keeps root:root 0755");
+      // The daemon started after the copy (the last stub called is the daemon itself).
+      const calls = readFileSync(join(root, "calls"), "utf8").trim().split("\n");
+      assert.match(calls[calls.length - 1], image === "postfix" ? /^postfix start-fg$/ : image === "dovecot" ? /^dovecot -F$/ : /^rspamd -f /);
+    });
+  }
+});
+
+describe("database setup command", () => {
+  function setup(readyAfter: number, timeoutSeconds: number) {
+    const root = mkdtempSync(join(tmp, "db-"));
+    // roles.sql without a final newline: the \connect must still be a line of its own.
+    writeFileSync(join(root, "roles.sql"), "-- roles\nALTER ROLE mailserver PASSWORD 'x';");
+    writeFileSync(join(root, "schema.sql"), "CREATE TABLE IF NOT EXISTS domains (name text);\n");
+    const bin = stubs({
+      docker: [
+        `case "$*" in`,
+        `  *pg_isready*) n=$(cat '${root}/tries' 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > '${root}/tries'; [ "$n" -ge ${readyAfter} ] ;;`,
+        `  *psql*) echo "$*" > '${root}/psql-args'; cat > '${root}/psql-stdin' ;;`,
+        `esac`,
+      ].join("\n"),
+    });
+    const script = databaseSetupScript(productionTopology, { container: "postgres", configDir: root, timeoutSeconds, pollSeconds: 1 });
+    const file = join(root, "setup.sh");
+    writeFileSync(file, script);
+    shellcheck(file);
+    const r = spawnSync("sh", [file], { input: "BEGIN;\nINSERT INTO domains VALUES ('example.com');\nCOMMIT;\n", encoding: "utf8", env: { PATH: `${bin}:${process.env.PATH}` } });
+    return { root, r };
+  }
+
+  it("waits until PostgreSQL answers, then feeds roles, \\connect mail, schema and the sync SQL to psql as postgres", () => {
+    const { root, r } = setup(2, 30);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(root, "tries"), "utf8").trim(), "2");
+    assert.match(readFileSync(join(root, "psql-args"), "utf8"), /^exec -i -u postgres postgres psql .*-v ON_ERROR_STOP=1 -d postgres$/m);
+    assert.equal(
+      readFileSync(join(root, "psql-stdin"), "utf8"),
+      "-- roles\nALTER ROLE mailserver PASSWORD 'x';\n\\connect mail\nCREATE TABLE IF NOT EXISTS domains (name text);\n\nBEGIN;\nINSERT INTO domains VALUES ('example.com');\nCOMMIT;\n",
+    );
+  });
+
+  it("gives up after the timeout with a message, without running psql", () => {
+    const { root, r } = setup(1000, 2);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /did not accept connections within 2s/);
+    assert.equal(existsSync(join(root, "psql-args")), false);
+  });
+});
+
+describe("certificate hook units", () => {
+  it("install the script, service and timer, enable the timer and run the hook once", () => {
+    const root = mkdtempSync(join(tmp, "certsync-"));
+    const units = join(root, "units");
+    const scriptPath = join(root, "bin", "sync-certs.sh");
+    const plan = certSyncFiles("mail.example.com", { unitDir: units, scriptPath, tlsDir: join(root, "tls") });
+    const file = join(root, "install.sh");
+    writeFileSync(file, plan.script);
+    shellcheck(file);
+    const bin = stubs({ systemctl: `echo "$*" >> '${join(root, "calls")}'` });
+    execFileSync("sh", [file], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    assert.equal(readFileSync(scriptPath, "utf8"), readFileSync(join(FILES_DIR, "tls", "sync-certs.sh"), "utf8"));
+    assert.equal(statSync(scriptPath).mode & 0o777, 0o755);
+    assert.deepEqual(readFileSync(join(root, "calls"), "utf8").trim().split("\n"), [
+      "daemon-reload",
+      `enable --now ${CERT_SYNC_UNIT}.timer`,
+      `start ${CERT_SYNC_UNIT}.service`,
+    ]);
+    const service = readFileSync(join(units, `${CERT_SYNC_UNIT}.service`), "utf8");
+    assert.match(service, /^ExecStart=\/usr\/bin\/env MAIL_HOST=mail\.example\.com \/bin\/bash \/srv\/mail\/bin\/sync-certs\.sh$/m);
+    assert.match(service, /^Type=oneshot$/m);
+    assert.match(readFileSync(join(units, `${CERT_SYNC_UNIT}.timer`), "utf8"), /^OnUnitActiveSec=5min$/m);
+    // A different host name is a different hash: the command reruns and rewrites the service.
+    assert.notEqual(certSyncFiles("mail.example.org", { unitDir: units, scriptPath }).contentHash, plan.contentHash);
+  });
+
+  it("fail the deploy when the first run leaves no certificate, not when only a reload failed", () => {
+    const root = mkdtempSync(join(tmp, "certsync-fail-"));
+    const tls = join(root, "tls");
+    const file = join(root, "install.sh");
+    writeFileSync(file, certSyncFiles("mail.example.com", { unitDir: join(root, "units"), scriptPath: join(root, "sync-certs.sh"), tlsDir: tls }).script);
+    const bin = stubs({ systemctl: 'case "$1" in start) exit 1 ;; esac' });
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const none = spawnSync("sh", [file], { env, encoding: "utf8" });
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr, /has no certificate/);
+    mkdirSync(tls);
+    writeFileSync(join(tls, "fullchain.pem"), "cert");
+    writeFileSync(join(tls, "privkey.pem"), "key");
+    const reloadOnly = spawnSync("sh", [file], { env, encoding: "utf8" });
+    assert.equal(reloadOnly.status, 0, reloadOnly.stderr);
+    assert.match(reloadOnly.stderr, /a certificate is in place/);
+  });
+
+  it("pass systemd-analyze verify", { skip: spawnSync("systemd-analyze", ["--version"]).status !== 0 && "systemd-analyze not installed" }, () => {
+    const units = mkdtempSync(join(tmp, "units-"));
+    const plan = certSyncFiles("mail.example.com", { unitDir: units });
+    for (const f of plan.files.filter((x) => x.path.startsWith(units))) writeFileSync(f.path, f.content);
+    const r = spawnSync("systemd-analyze", ["verify", join(units, `${CERT_SYNC_UNIT}.service`), join(units, `${CERT_SYNC_UNIT}.timer`)], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(r.stderr.trim(), "", "no warnings (unknown keys are only warnings)");
+  });
+
+  it("refuse a host name that could inject into the unit file", () => {
+    assert.throws(() => certSyncFiles("mail.example.com\nExecStartPre=/bin/false"), /not a host name/);
   });
 });

@@ -11,7 +11,7 @@
 //     "config": { "hostname": "mail.example.com", "mailboxes": [ ... ], ... },
 //                        stack config without the "mailstack:" prefix, as in Pulumi.<stack>.yaml
 //     "relayPassword": "...",   optional: set as the secret mailstack:relayPassword
-//     "leakProbe": true,        optional: add a deliberately unmarked secret (the leak check must fail)
+//     "leakProbe": true,        optional: add deliberately unmarked secrets, in plain text and base64 in a push script (the leak check must fail)
 //     "timing": true            optional: add "timing" to the answer
 //   }
 // Answer (stdout, type Evaluation): { ok, error?, resources: [...], outputs: {...}, timing? } with
@@ -37,6 +37,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { pushScript } from "../../../components/core/pushScript";
 import { MOCK_SECRET_MARKER, type EvaluateRequest, type Evaluation, type RegisteredResource } from "./types";
 
 const PROJECT = "mailstack";
@@ -216,6 +217,15 @@ async function main(): Promise<void> {
     new command.remote.Command("leak-probe", {
       connection: { host: "127.0.0.1" },
       create: pulumi.unsecret(pulumi.output(program.mailboxPasswords as pulumi.Output<Record<string, string>>)).apply((p) => `echo ${JSON.stringify(p)}`),
+    });
+    // The same secret inside a push script, where it travels base64-encoded and wrapped: the
+    // marker never appears literally, and the check must still find it.
+    new command.remote.Command("leak-probe-push", {
+      connection: { host: "127.0.0.1" },
+      create: "sh -s",
+      stdin: pulumi.unsecret(pulumi.output(program.mailboxPasswords as pulumi.Output<Record<string, string>>)).apply((p) =>
+        pushScript("postfix", [{ service: "postfix", path: "probe.cf", content: `# probe\npasswords = ${JSON.stringify(p)}\n`, mode: 0o640, secret: true }], { uid: 0, gid: 0 }),
+      ),
     });
   }
   const outputs: Evaluation["outputs"] = {};

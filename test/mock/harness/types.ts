@@ -10,7 +10,10 @@ export interface EvaluateRequest {
   /** Stack config without the `mailstack:` prefix; objects are JSON-encoded like the CLI does. */
   config: Record<string, unknown>;
   relayPassword?: string;
-  /** Adds a resource with a deliberately unmarked secret (proves the leak check works). */
+  /**
+   * Adds resources with a deliberately unmarked secret (proves the leak check works): one with
+   * the secret in plain text, one with it inside a push script (base64, wrapped).
+   */
   leakProbe?: boolean;
   /** Report evaluation time and resource count (Evaluation.timing). */
   timing?: boolean;
@@ -69,16 +72,41 @@ export function evaluate(request: EvaluateRequest): Evaluation {
   return JSON.parse(r.stdout) as Evaluation;
 }
 
+/**
+ * The marker as it appears inside base64 text, at each of the three byte alignments it can have:
+ * push and build scripts carry file contents base64-encoded, so a secret that lost its marking
+ * there never shows the marker literally. Only the characters that depend on the marker's bytes
+ * alone are kept (the ones around it mix in neighbouring bytes).
+ */
+export function base64Markers(marker = MOCK_SECRET_MARKER): string[] {
+  const bytes = Buffer.byteLength(marker, "utf8");
+  return [0, 1, 2].map((offset) => {
+    const encoded = Buffer.from("\0".repeat(offset) + marker, "utf8").toString("base64");
+    // Character i covers bits [6i, 6i + 6); keep those entirely inside the marker's bytes.
+    return encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes)) / 6));
+  });
+}
+
+const MARKERS_IN_BASE64 = base64Markers();
+
+/** Whether a value holds the marker, literally or base64-encoded (line breaks of wrapped base64 ignored). */
+export function holdsMarker(value: unknown): boolean {
+  const text = JSON.stringify(value ?? null);
+  if (text.includes(MOCK_SECRET_MARKER)) return true;
+  // JSON writes a line break as the two characters \n; wrapped base64 has one every 76 columns.
+  const joined = text.replace(/\\r|\\n/g, "");
+  return MARKERS_IN_BASE64.some((m) => joined.includes(m));
+}
+
 /** Where a marked secret value appears outside a secret input or output: "type name: input". */
 export function unmarkedSecrets(ev: Evaluation): string[] {
   const found: string[] = [];
-  const contains = (v: unknown) => JSON.stringify(v ?? null).includes(MOCK_SECRET_MARKER);
   for (const r of ev.resources) {
     for (const [k, v] of Object.entries(r.inputs)) {
-      if (!r.secretInputs.includes(k) && contains(v)) found.push(`${r.type} ${r.name}: ${k}`);
+      if (!r.secretInputs.includes(k) && holdsMarker(v)) found.push(`${r.type} ${r.name}: ${k}`);
     }
   }
-  for (const [k, o] of Object.entries(ev.outputs)) if (!o.secret && contains(o.value)) found.push(`stack output ${k}`);
+  for (const [k, o] of Object.entries(ev.outputs)) if (!o.secret && holdsMarker(o.value)) found.push(`stack output ${k}`);
   return found;
 }
 
