@@ -66,9 +66,8 @@ export const clientSettings = {
 /** Initial password per mailbox: `pulumi stack output --show-secrets mailboxPasswords`. */
 export const mailboxPasswords = stack.mailboxPasswords;
 /**
- * `pulumi up` needs neither: it writes both into .pulumi-ssh/<stack>/ itself. For an operator's own
- * ssh, or to restore that folder in a fresh checkout:
- * `pulumi stack output --show-secrets deployPrivateKey | ssh-add -`.
+ * `pulumi up` needs neither: it writes both into .pulumi-ssh/<stack>/ itself. In a fresh checkout
+ * `scripts/restore-ssh-access.sh <stack>` restores that folder from these two outputs.
  */
 export const deployPrivateKey = pulumi.secret(server.ssh.privateKey);
 /** The VM's pinned host key as a known_hosts line. */

@@ -49,12 +49,6 @@ export interface ContainerSpec {
   waitsFor: ("certificate" | "database")[];
 }
 
-/**
- * Where the official Roundcube image looks for extra config: its entrypoint appends an include of
- * every /var/roundcube/config/*.php to the config it generates, so our file is read last and wins.
- */
-export const ROUNDCUBE_EXTRA_CONFIG_DIR = "/var/roundcube/config";
-
 /** Roundcube's PostgreSQL role and database (created by roles.sql). */
 export const ROUNDCUBE_DATABASE = "roundcube";
 
@@ -157,8 +151,8 @@ export function containerSpecs(topo: Topology): ContainerSpec[] {
       service: "roundcube",
       image: { pulled: "roundcube" },
       mounts: [
-        // Not topology.configDirs.roundcube: the image reads extra config only from here.
-        { source: hostConfigDir("roundcube"), target: ROUNDCUBE_EXTRA_CONFIG_DIR, readOnly: true },
+        // The image includes every *.php there after the config it generates, so ours wins.
+        { source: hostConfigDir("roundcube"), target: topo.configDirs.roundcube, readOnly: true },
         // Empty on first start: the entrypoint copies Roundcube here (and updates it after an
         // image upgrade). Caddy mounts the same folder read-only for static files.
         { source: data("roundcube"), target: paths.roundcubeRoot, readOnly: false },

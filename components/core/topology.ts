@@ -86,8 +86,9 @@ export interface Topology {
    */
   mynetworks: string[];
   /**
-   * Source addresses for outbound SMTP (the IPv4/IPv6 with PTR and AAAA). Production leaves
-   * them empty here: the Pulumi shell fills them once the primary IPs exist.
+   * Source addresses for outbound SMTP, for a Postfix that runs on the host itself. Empty in both
+   * topologies: in production Postfix is in a container, which cannot bind the host's addresses;
+   * the host's NAT makes its mail leave from the primary IPv4 and the IPv6 with PTR and AAAA.
    */
   smtpBind: { ipv4: string; ipv6: string };
   /**
@@ -128,7 +129,8 @@ export const productionTopology: Topology = {
     rspamd: "/config",
     redis: "/config",
     postgres: "/config",
-    roundcube: "/config",
+    // The official Roundcube image includes every *.php here after its own generated config.
+    roundcube: "/var/roundcube/config",
     caddy: "/config",
   },
   paths: {

@@ -3,7 +3,8 @@
 // files/roundcube/config.inc.php; local edits are overwritten by the next `pulumi up`.
 // Holds the database password and des_key: keep it readable by the PHP user only.
 
-$config = [];
+// No `$config = [];` here: the official image includes this file after the config it generates
+// (logging to stdout, temp dir), and resetting the array would throw those settings away.
 
 // Database: Roundcube's own role and database (sessions, contacts, preferences); never the
 // mail lookup tables.
