@@ -1,0 +1,89 @@
+// Inbound throughput: N messages from a "remote" sender (127.0.0.2, outside mynetworks) to the
+// SMTP port over K reused SMTP sessions (nodemailer pool, STARTTLS as Postfix offers it), spread
+// over the bench mailboxes. Timed from the first connect until the last message is on disk in a
+// Maildir. Also empties the bench mailboxes with doveadm (bench mail only).
+import { join } from "node:path";
+import nodemailer from "nodemailer";
+import { runOk, sleep } from "../local/proc";
+import type { Topology } from "../components/core/topology";
+import { countAll } from "./maildir";
+import { bodyText, messageId } from "./message";
+
+export interface InboundOptions {
+  port: number;
+  recipients: string[];
+  messages: number;
+  connections: number;
+  /** Maildirs of the recipients, counted to see delivery. */
+  maildirs: string[];
+  /** Give up when no message arrived for this long. */
+  stallMs?: number;
+}
+
+export interface InboundResult {
+  seconds: number;
+  msgsPerS: number;
+}
+
+export const maildirOf = (t: Topology, address: string) => {
+  const [user, domain] = address.split("@");
+  return join(t.paths.mailRoot, domain, user, "Maildir");
+};
+
+/** Removes every message of the bench mailboxes (and only those), through Dovecot's own tool. */
+export async function emptyMailboxes(t: Topology, addresses: string[]): Promise<void> {
+  const conf = join(t.configDirs.dovecot, "dovecot.conf");
+  for (const a of addresses) await runOk(`doveadm expunge (${a})`, "doveadm", ["-c", conf, "expunge", "-u", a, "mailbox", "*", "all"]);
+}
+
+export async function inboundRun(o: InboundOptions, runTag: string): Promise<InboundResult> {
+  const before = countAll(o.maildirs);
+  const transport = nodemailer.createTransport({
+    pool: true,
+    maxConnections: o.connections,
+    maxMessages: Infinity,
+    host: "127.0.0.1",
+    port: o.port,
+    localAddress: "127.0.0.2",
+    name: "mx.remote.bench",
+    tls: { rejectUnauthorized: false },
+    connectionTimeout: 10000,
+    socketTimeout: 60000,
+  });
+  const t0 = performance.now();
+  let failed = 0;
+  let firstError = "";
+  try {
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < o.messages; i++) {
+      sends.push(
+        transport
+          .sendMail({
+            from: "sender@remote.bench",
+            to: o.recipients[i % o.recipients.length],
+            subject: `bench ${runTag} ${i}`,
+            messageId: messageId(runTag, i),
+            text: bodyText(i),
+          })
+          .catch((e: unknown) => {
+            failed++;
+            if (firstError === "") firstError = e instanceof Error ? e.message : String(e);
+          }),
+      );
+    }
+    await Promise.all(sends);
+    if (failed > 0) throw new Error(`${failed} of ${o.messages} messages were refused; first: ${firstError}`);
+    // Gives up when delivery stalls (no new message for stallMs), not after a fixed total time.
+    let seen = -1;
+    let lastProgress = Date.now();
+    for (let n = countAll(o.maildirs) - before; n < o.messages; n = countAll(o.maildirs) - before) {
+      if (n !== seen) [seen, lastProgress] = [n, Date.now()];
+      if (Date.now() - lastProgress > (o.stallMs ?? 30_000)) throw new Error(`delivery stalled: ${n} of ${o.messages} messages in the Maildirs (see .local/log/)`);
+      await sleep(50);
+    }
+  } finally {
+    transport.close();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, msgsPerS: o.messages / seconds };
+}
