@@ -101,7 +101,7 @@ async function up(choice: StackChoice): Promise<void> {
   const secrets = await ensureSecrets(STATE_DIR, cfg, ctx.topology);
   await ensureCertificate(ctx.topology, cfg.hostname);
   const files = renderServiceFiles(cfg, secrets.service, ctx.topology);
-  writeRendered(files, ctx.topology, { rspamd: unixUser("_rspamd") });
+  writeRendered(files, ctx.topology, { rspamd: unixUser("_rspamd"), postfix: unixUser("postfix") });
   for (const s of LOCAL_SERVICES) if (s.check) await s.check(ctx);
   writeFileSync(p.stackFile, JSON.stringify(choice));
 

@@ -96,7 +96,8 @@ function postfixSpecs(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology):
   const specs: Spec[] = [
     { service: "postfix", template: "postfix/main.cf", values: main },
     { service: "postfix", template: "postfix/master.cf", values: master },
-    ...maps.map((m): Spec => ({ service: "postfix", template: `postfix/pgsql-${m}.cf`, secret: true, values: db })),
+    // 0640, group postfix: the lookups run in proxymap, which opens the maps as the postfix user.
+    ...maps.map((m): Spec => ({ service: "postfix", template: `postfix/pgsql-${m}.cf`, secret: true, mode: 0o640, values: db })),
   ];
   if (relay.auth && cfg.relay) {
     specs.push({

@@ -2,52 +2,27 @@
 // stack for test/e2e/Pulumi.e2e.yaml through the local runner (a no-op when it is already up),
 // and gives TLS clients that trust only Caddy's local root and name the host via SNI, so
 // mta-sts.<domain> and the mail host "resolve" to 127.0.0.1 without touching /etc/hosts.
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import { connect as netConnect, type Socket } from "node:net";
-import { join } from "node:path";
 import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from "node:tls";
-import { parseMailConfig, type MailConfig } from "../../components/core/config";
-import { parseStackYaml, REPO_ROOT } from "../../components/core/stackFile";
-import { localTopology, type Topology } from "../../components/core/topology";
+import type { Topology } from "../../components/core/topology";
+import { HOST, REMOTE_ADDRESS, upMailStack, type MailStack } from "./mailStack";
 
-export const E2E_STACK_FILE = join(REPO_ROOT, "test", "e2e", "Pulumi.e2e.yaml");
-export const STATE_DIR = join(REPO_ROOT, ".local");
-export const LOOPBACK = "127.0.0.1";
+export { E2E_STACK_FILE, STATE_DIR } from "./mailStack";
+export const LOOPBACK = HOST;
 /** A client address outside mynetworks, and not "the same host" for Dovecot. */
-export const REMOTE_CLIENT = "127.0.0.2";
+export const REMOTE_CLIENT = REMOTE_ADDRESS;
 
-export interface LocalStack {
-  cfg: MailConfig;
-  topo: Topology;
+export interface LocalStack extends MailStack {
   /** Caddy's local root: the only CA these clients trust. */
   ca: Buffer;
-  password: (address: string) => string;
 }
 
 export function bringUpLocalStack(): LocalStack {
-  execFileSync("npx", ["tsx", join(REPO_ROOT, "local", "cli.ts"), "up", "--stack-file", E2E_STACK_FILE], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, MAILSTACK_GREYLISTING: "off" },
-    stdio: ["ignore", "ignore", "inherit"],
-    timeout: 300_000,
-  });
-  const { raw, hasRelayPassword } = parseStackYaml(readFileSync(E2E_STACK_FILE, "utf8"), E2E_STACK_FILE);
-  const cfg = parseMailConfig(raw, { hasRelayPassword });
-  const topo = localTopology(STATE_DIR);
-  const endpoints = JSON.parse(readFileSync(join(STATE_DIR, "endpoints.json"), "utf8")) as { mailboxes: { address: string; password: string }[] };
-  return {
-    cfg,
-    topo,
-    ca: readFileSync(topo.paths.webmailTrustedCa),
-    password: (address) => {
-      const m = endpoints.mailboxes.find((x) => x.address === address);
-      if (m === undefined) throw new Error(`no local password for ${address}`);
-      return m.password;
-    },
-  };
+  const stack = upMailStack();
+  return { ...stack, ca: readFileSync(stack.topo.paths.webmailTrustedCa) };
 }
 
 export interface HttpsAnswer {
