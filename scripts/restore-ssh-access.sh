@@ -44,7 +44,7 @@ mkdir -p "$dir"
 chmod 0700 .pulumi-ssh "$dir"
 rm -f "$dir/deploy_key.tmp" "$dir/known_hosts.tmp"
 pulumi stack output --stack "$stack" --show-secrets deployPrivateKey > "$dir/deploy_key.tmp"
-if ! grep -q -- '-----BEGIN OPENSSH PRIVATE KEY-----' "$dir/deploy_key.tmp"; then
+if ! grep -q -- '-----BEGIN OPENSSH PRIVATE' "$dir/deploy_key.tmp"; then
   rm -f "$dir/deploy_key.tmp"
   echo "restore-ssh-access: deployPrivateKey of $stack is not an OpenSSH private key; nothing written" >&2
   exit 1

