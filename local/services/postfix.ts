@@ -1,7 +1,7 @@
 // Local Postfix as a second instance (`postfix -c <config dir>`): the default instance's
 // /etc/postfix/main.cf must list the dir in alternate_config_directories, which this module sets
 // up when it is missing. `postfix check` and `postconf -n` validate the rendered files first.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readPid, run, runOk, waitPorts } from "../proc";
 import { ownedDir, unixUser } from "./common";
@@ -9,16 +9,21 @@ import type { LocalContext, LocalService } from "./types";
 
 const DEFAULT_MAIN_CF = "/etc/postfix/main.cf";
 
-function ensureDefaultInstance(ctx: LocalContext): void {
+async function ensureDefaultInstance(ctx: LocalContext): Promise<void> {
   const dir = ctx.topology.configDirs.postfix;
-  const line = `alternate_config_directories = ${dir}`;
-  const current = existsSync(DEFAULT_MAIN_CF) ? readFileSync(DEFAULT_MAIN_CF, "utf8") : "";
-  if (current.split("\n").some((l) => l.trim() === line)) return;
-  if (/^\s*alternate_config_directories\s*=/m.test(current)) {
-    throw new Error(`${DEFAULT_MAIN_CF} already sets alternate_config_directories; add ${dir} to it`);
+  if (!existsSync(DEFAULT_MAIN_CF)) {
+    writeFileSync(
+      DEFAULT_MAIN_CF,
+      "# Default Postfix instance: not used for mail; it only allows the local stack's instance.\n" +
+        `# Added by the mail stack's local runner (npm run local).\nalternate_config_directories = ${dir}\n`,
+    );
+    return;
   }
-  const header = current === "" ? "# Default Postfix instance: not used for mail; it only allows the local stack's instance.\n" : "";
-  writeFileSync(DEFAULT_MAIN_CF, `${current}${header}# Added by the mail stack's local runner (npm run local).\n${line}\n`);
+  // Other checkouts (another clone, CI) keep their own entries: add ours, never replace theirs.
+  const current = (await runOk("postconf alternate_config_directories", "postconf", ["-c", "/etc/postfix", "-h", "alternate_config_directories"])).stdout.trim();
+  const dirs = current.split(/[\s,]+/).filter((d) => d !== "");
+  if (dirs.includes(dir)) return;
+  await runOk("postconf -e alternate_config_directories", "postconf", ["-c", "/etc/postfix", "-e", `alternate_config_directories = ${[...dirs, dir].join(" ")}`]);
 }
 
 export const postfixPid = (ctx: LocalContext) => readPid(join(ctx.topology.paths.postfixQueue, "pid", "master.pid"));
@@ -26,7 +31,7 @@ export const postfixPid = (ctx: LocalContext) => readPid(join(ctx.topology.paths
 export const postfix: LocalService = {
   name: "postfix",
   async check(ctx) {
-    ensureDefaultInstance(ctx);
+    await ensureDefaultInstance(ctx);
     const t = ctx.topology;
     ownedDir(t.paths.postfixQueue, { uid: 0, gid: 0 });
     ownedDir(t.paths.postfixData, unixUser("postfix"), 0o700);
