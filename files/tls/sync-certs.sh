@@ -79,11 +79,14 @@ pending="$tls_dir/reload-pending"
 reload_daemons() {
   local failed=0
   touch "$pending"
-  sh -c "$RELOAD_POSTFIX" || { printf 'sync-certs: ERROR: Postfix reload failed: %s\n' "$RELOAD_POSTFIX" >&2; failed=1; }
+  # Dovecot first: its reload drops the SASL connections that idle smtpd processes hold, and
+  # Postfix's reload then replaces those processes, so no client gets a 454 "Connection lost to
+  # authentication server" on its next AUTH.
   sh -c "$RELOAD_DOVECOT" || { printf 'sync-certs: ERROR: Dovecot reload failed: %s\n' "$RELOAD_DOVECOT" >&2; failed=1; }
+  sh -c "$RELOAD_POSTFIX" || { printf 'sync-certs: ERROR: Postfix reload failed: %s\n' "$RELOAD_POSTFIX" >&2; failed=1; }
   [ "$failed" -eq 0 ] || exit 1
   rm -f "$pending"
-  say "reloaded Postfix and Dovecot"
+  say "reloaded Dovecot and Postfix"
 }
 
 if [ ! -s "$source_cert" ] || [ ! -s "$source_key" ]; then

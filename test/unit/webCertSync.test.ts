@@ -63,7 +63,7 @@ describe("files/tls/sync-certs.sh", () => {
     assert.equal(t.reloadLog(), "", "nothing to reload before the daemons start");
   });
 
-  it("switches to Caddy's certificate on the next run and reloads Postfix and Dovecot once", () => {
+  it("switches to Caddy's certificate on the next run and reloads Dovecot, then Postfix, once each", () => {
     const t = setup();
     t.run();
     const issued = newPair(t.caddyDir);
@@ -71,16 +71,16 @@ describe("files/tls/sync-certs.sh", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.equal(serialOf(t.env.TLS_CERT), serialOf(issued.cert));
     assert.equal(readFileSync(t.env.TLS_KEY, "utf8"), readFileSync(issued.key, "utf8"));
-    assert.equal(t.reloadLog(), "postfix\ndovecot\n");
+    assert.equal(t.reloadLog(), "dovecot\npostfix\n");
 
     const again = t.run();
     assert.equal(again.status, 0, again.stderr);
-    assert.equal(t.reloadLog(), "postfix\ndovecot\n", "an unchanged certificate must not reload the daemons");
+    assert.equal(t.reloadLog(), "dovecot\npostfix\n", "an unchanged certificate must not reload the daemons");
 
     const renewed = newPair(t.caddyDir);
     assert.equal(t.run().status, 0);
     assert.equal(serialOf(t.env.TLS_CERT), serialOf(renewed.cert));
-    assert.equal(t.reloadLog(), "postfix\ndovecot\n".repeat(2));
+    assert.equal(t.reloadLog(), "dovecot\npostfix\n".repeat(2));
   });
 
   it("never installs a certificate whose key does not match (Caddy mid-write)", () => {
@@ -104,7 +104,7 @@ describe("files/tls/sync-certs.sh", () => {
     assert.match(failed.stderr, /Dovecot reload failed/);
     const retried = t.run();
     assert.equal(retried.status, 0, retried.stderr);
-    assert.equal(t.reloadLog(), "postfix\npostfix\ndovecot\n");
+    assert.equal(t.reloadLog(), "postfix\ndovecot\npostfix\n");
   });
 
   it("keeps the current certificate and says where to look while Caddy has none", () => {
