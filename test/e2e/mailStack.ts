@@ -77,9 +77,14 @@ export function remoteTransport(stack: MailStack, port = stack.ep.smtp, secure =
 }
 
 /** A mailbox user submitting on 587 (STARTTLS) or 465 (implicit TLS). */
-export function userTransport(stack: MailStack, user: string, opts: { port?: number; secure?: boolean; password?: string } = {}) {
+export function userTransport(
+  stack: MailStack,
+  user: string,
+  opts: { port?: number; secure?: boolean; password?: string; localAddress?: string } = {},
+) {
   return nodemailer.createTransport({
     host: HOST,
+    localAddress: opts.localAddress,
     port: opts.port ?? stack.ep.submission,
     secure: opts.secure ?? false,
     requireTLS: !(opts.secure ?? false),
