@@ -3,11 +3,11 @@
 // over the bench mailboxes. Timed from the first connect until the last message is on disk in a
 // Maildir. Also empties the bench mailboxes with doveadm (bench mail only).
 import { join } from "node:path";
-import nodemailer from "nodemailer";
 import { runOk, sleep } from "../local/proc";
 import type { Topology } from "../components/core/topology";
 import { countAll } from "./maildir";
 import { bodyText, messageId } from "./message";
+import { benchPool } from "./transport";
 
 export interface InboundOptions {
   port: number;
@@ -38,18 +38,7 @@ export async function emptyMailboxes(t: Topology, addresses: string[]): Promise<
 
 export async function inboundRun(o: InboundOptions, runTag: string): Promise<InboundResult> {
   const before = countAll(o.maildirs);
-  const transport = nodemailer.createTransport({
-    pool: true,
-    maxConnections: o.connections,
-    maxMessages: Infinity,
-    host: "127.0.0.1",
-    port: o.port,
-    localAddress: "127.0.0.2",
-    name: "mx.remote.bench",
-    tls: { rejectUnauthorized: false },
-    connectionTimeout: 10000,
-    socketTimeout: 60000,
-  });
+  const transport = benchPool(o.port, o.connections, { localAddress: "127.0.0.2", name: "mx.remote.bench" });
   const t0 = performance.now();
   let failed = 0;
   let firstError = "";

@@ -7,19 +7,13 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../components/core/stackFile";
 import { localTopology, type Topology } from "../components/core/topology";
+import { STATE_DIR } from "../local/endpoints";
 
-export const STATE_DIR = join(REPO_ROOT, ".local");
+export { readEndpoints, STATE_DIR } from "../local/endpoints";
 export const BENCH_STACK_FILE = join(REPO_ROOT, "bench", "Pulumi.bench.yaml");
 const CLI = join(REPO_ROOT, "local", "cli.ts");
 
 export const benchTopology = (): Topology => localTopology(STATE_DIR, undefined, { greylisting: false });
-
-export interface Endpoints {
-  smtp: number;
-  submission: number;
-  mailboxes: { address: string; password: string }[];
-  maildir: string;
-}
 
 /**
  * Other processes whose command line names the e2e suite (`pgrep -f test/e2e`) or the full test
@@ -67,6 +61,3 @@ export async function upTimed(): Promise<number> {
 
 export const down = (): Promise<void> => runner(["down"]);
 
-export function readEndpoints(): Endpoints {
-  return JSON.parse(readFileSync(join(STATE_DIR, "endpoints.json"), "utf8")) as Endpoints;
-}

@@ -3,11 +3,11 @@
 // and Postfix relays them to the SMTP sink the local topology routes outbound mail to
 // (topology.outboundRelay), which this module runs with smtp-server. Timed from the first connect
 // until the sink has every message; checks that what arrived is DKIM-signed.
-import nodemailer from "nodemailer";
 import { SMTPServer } from "smtp-server";
 import type { Endpoint } from "../components/core/topology";
 import { sleep } from "../local/proc";
 import { bodyText, messageId } from "./message";
+import { benchPool } from "./transport";
 
 export interface Sink {
   /** Message-IDs received, and whether each carried a DKIM-Signature header. */
@@ -53,18 +53,7 @@ export interface SubmissionOptions {
 
 export async function submissionRun(o: SubmissionOptions, sink: Sink, runTag: string): Promise<{ seconds: number; msgsPerS: number; unsigned: number }> {
   const ids = Array.from({ length: o.messages }, (_, i) => messageId(runTag, i));
-  const transport = nodemailer.createTransport({
-    pool: true,
-    maxConnections: o.connections,
-    maxMessages: Infinity,
-    host: "127.0.0.1",
-    port: o.port,
-    requireTLS: true,
-    auth: { user: o.user, pass: o.password },
-    tls: { rejectUnauthorized: false },
-    connectionTimeout: 10000,
-    socketTimeout: 60000,
-  });
+  const transport = benchPool(o.port, o.connections, { requireTLS: true, auth: { user: o.user, pass: o.password } });
   const t0 = performance.now();
   try {
     await Promise.all(

@@ -12,13 +12,13 @@ import { renderServiceFiles } from "../components/core/render";
 import { parseStackYaml, REPO_ROOT, stackFilePath } from "../components/core/stackFile";
 import { localTopology, type Topology } from "../components/core/topology";
 import { zoneFile } from "../components/core/zoneFile";
+import { STATE_DIR, type LocalEndpoints } from "./endpoints";
 import { portOpen, run, runOk } from "./proc";
 import { ensureLogDir, unixUser } from "./services/common";
 import { LOCAL_SERVICES } from "./services/index";
 import type { LocalContext } from "./services/types";
 import { ensureCertificate, ensureSecrets, hashesOf, statePaths, writeRendered, type LocalSecrets } from "./state";
 
-export const STATE_DIR = join(REPO_ROOT, ".local");
 
 interface StackChoice {
   file: string;
@@ -63,7 +63,7 @@ function writeOutputs(ctx: LocalContext, cfg: MailConfig, secrets: LocalSecrets)
   const t = ctx.topology;
   const records = dnsRecords(cfg, { ipv4: "127.0.0.1", ipv6: "::1", dkimTxt: (d) => dkimTxtContent(secrets.dkimPublic[d]) });
   writeFileSync(p.zone, zoneFile(records, `Local stack DNS records for ${cfg.hostname} (127.0.0.1, ::1)`));
-  const endpoints = {
+  const endpoints: LocalEndpoints = {
     smtp: t.ports.smtp,
     submission: t.ports.submission,
     submissions: t.ports.submissions,

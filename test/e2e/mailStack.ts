@@ -11,28 +11,18 @@ import { SMTPServer } from "smtp-server";
 import { parseMailConfig, type MailConfig } from "../../components/core/config";
 import { parseStackYaml, REPO_ROOT } from "../../components/core/stackFile";
 import { localTopology, type Topology } from "../../components/core/topology";
+import { readEndpoints, STATE_DIR, type LocalEndpoints } from "../../local/endpoints";
 
 export const E2E_STACK_FILE = join(REPO_ROOT, "test", "e2e", "Pulumi.e2e.yaml");
-export const STATE_DIR = join(REPO_ROOT, ".local");
+export { STATE_DIR };
 export const REMOTE_ADDRESS = "127.0.0.2";
 export const HOST = "127.0.0.1";
 
-export interface Endpoints {
-  smtp: number;
-  submission: number;
-  submissions: number;
-  imap: number;
-  imaps: number;
-  sieve: number;
-  mailboxes: { address: string; password: string }[];
-  maildir: string;
-  zone: string;
-}
 
 export interface MailStack {
   cfg: MailConfig;
   topo: Topology;
-  ep: Endpoints;
+  ep: LocalEndpoints;
   password: (address: string) => string;
 }
 
@@ -45,7 +35,7 @@ export function upMailStack(): MailStack {
   });
   const { raw, hasRelayPassword } = parseStackYaml(readFileSync(E2E_STACK_FILE, "utf8"), E2E_STACK_FILE);
   const cfg = parseMailConfig(raw, { hasRelayPassword });
-  const ep = JSON.parse(readFileSync(join(STATE_DIR, "endpoints.json"), "utf8")) as Endpoints;
+  const ep = readEndpoints();
   const password = (address: string) => {
     const m = ep.mailboxes.find((x) => x.address === address);
     if (m === undefined) throw new Error(`no mailbox ${address} in endpoints.json`);
