@@ -1,34 +1,59 @@
-// Where each service listens and where its files live. Production: container names and
-// standard ports on the VM's Docker network, data on the Hetzner volume. Local: 127.0.0.1,
-// high ports and a state folder, so the same rendered files run as plain processes on this
-// machine. Templates take every host, port and path from here; none is hard-coded.
+// Where each service listens and where its files live. Every service runs in a container from our
+// own images, in production on the VM and locally on this machine, so everything as the daemons
+// see it (container names on the service networks, standard ports, paths inside containers) is
+// the same in both topologies. What differs is the host side: where the host folders live (the
+// Hetzner volume, or .local/data), the prefix of container and network names, the host addresses
+// and ports the public services are published on, the ACME CA, and where outbound mail goes.
+// Templates take every host, port and path from here; none is hard-coded. Pure constants.
 import { join } from "node:path";
 
-export type ServiceName = "postfix" | "dovecot" | "rspamd" | "redis" | "postgres" | "roundcube" | "caddy";
+/** Every long-running service of a mail stack, one container each. */
+export const SERVICES = ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"] as const;
+export type ServiceName = (typeof SERVICES)[number];
 
 export interface Endpoint {
   host: string;
   port: number;
 }
 
+export interface PublicPorts {
+  smtp: number;
+  submission: number;
+  submissions: number;
+  imap: number;
+  imaps: number;
+  sieve: number;
+  http: number;
+  https: number;
+}
+
+/** What the public services listen on inside their containers, in every topology. */
+export const CONTAINER_PORTS: PublicPorts = { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, sieve: 4190, http: 80, https: 443 };
+
+export interface ServiceNetwork {
+  /** Engine network name (prefixed like the containers). */
+  name: string;
+  ipv4Subnet: string;
+  /** Production only: the VM source-NATs it to the mail host's IPv6 address. */
+  ipv6Subnet?: string;
+}
+
 export interface Topology {
   kind: "production" | "local";
-  /** Addresses the public mail ports bind to. */
+  /** Host folder that holds every bind-mounted folder: the volume on the VM, .local/data here. */
+  hostRoot: string;
+  /** Prefix of container and network names on the engine ("" on the VM, which runs nothing else). */
+  namePrefix: string;
+  /** Host addresses the public ports are published on. */
   publicBind: string[];
-  ports: {
-    smtp: number;
-    submission: number;
-    submissions: number;
-    imap: number;
-    imaps: number;
-    sieve: number;
-    http: number;
-    https: number;
-  };
-  /** Internal endpoints services use to reach each other. */
+  /** Host ports clients dial (published); inside the containers the services use CONTAINER_PORTS. */
+  ports: PublicPorts;
+  /** The one engine network the services share, reached by service name. */
+  network: ServiceNetwork;
+  /** Internal endpoints services use to reach each other: network alias and container port. */
   internal: {
     postgres: Endpoint;
-    redis: Endpoint;
+    valkey: Endpoint;
     lmtp: Endpoint;
     /** Dovecot's SASL auth service for Postfix. */
     sasl: Endpoint;
@@ -36,27 +61,24 @@ export interface Topology {
     quotaPolicy: Endpoint;
     milter: Endpoint;
     rspamdController: Endpoint;
-    /** Roundcube's PHP FastCGI endpoint behind Caddy. */
+    /** Roundcube's PHP FastCGI endpoint behind nginx. */
     roundcubeFpm: Endpoint;
-    /** Where Roundcube reaches IMAP and submission (internal names with TLS, or loopback). */
+    /** Where Roundcube reaches IMAP, submission and ManageSieve (TLS, by service name). */
     imapForWebmail: Endpoint;
     submissionForWebmail: Endpoint;
-    /** Where Roundcube's managesieve plugin reaches Dovecot's ManageSieve (STARTTLS). */
     sieveForWebmail: Endpoint;
-    /** Caddy's admin API (config reloads); never published. */
-    caddyAdmin: Endpoint;
+    /** The web front as certbot's HTTP-01 challenges reach it. */
+    web: Endpoint;
   };
   /**
-   * Who issues Caddy's certificates: Let's Encrypt production (the only CA that CAA allows), or
-   * Caddy's internal CA on the local stack, where no ACME server can reach us.
+   * Who issues the web and mail certificates: Let's Encrypt production (the only CA the CAA
+   * records allow), or, on the local stack where no ACME server can reach us, pebble (Let's
+   * Encrypt's test CA) in a container of its own.
    */
-  acme: "letsencrypt" | "internal";
-  /**
-   * Each service's rendered files (RenderedFile.path is relative to this). In production the
-   * VM folder /srv/mail/config/<service> is bind-mounted read-only here.
-   */
+  acme: { issuer: "letsencrypt" | "pebble"; directory: string };
+  /** Each service's rendered files (RenderedFile.path is relative to this), mounted read-only. */
   configDirs: Record<ServiceName, string>;
-  /** Absolute paths as the daemons see them. */
+  /** Absolute paths as the daemons see them inside their containers. */
   paths: {
     postfixQueue: string;
     postfixData: string;
@@ -64,33 +86,28 @@ export interface Topology {
     mailRoot: string;
     sieveRoot: string;
     rspamdData: string;
-    dkimKeys: string;
-    redisData: string;
+    valkeyData: string;
     postgresData: string;
-    roundcubeRoot: string;
-    caddyData: string;
-    webRoot: string;
+    /** Roundcube's public files as the web front serves them (copied there by Roundcube's image). */
+    roundcubePublic: string;
+    /** ACME HTTP-01 challenge files: written by certbot, served by nginx. */
+    acmeWebroot: string;
+    /** certbot's state (/etc/letsencrypt) inside the certbot container. */
+    letsencrypt: string;
+    /** The TLS folder the certificate hook maintains: one sub-folder per certificate name. */
+    tlsDir: string;
+    /** The mail host's certificate and key (Postfix, Dovecot), inside tlsDir. */
     tlsCert: string;
     tlsKey: string;
     /** CA bundle Roundcube checks the IMAP/SMTP/Sieve certificates against. */
     webmailTrustedCa: string;
-    logDir: string;
   };
-  /** Log destinations: /dev/stdout in containers, files locally. */
+  /** Log destinations: the container runtime keeps stdout/stderr. */
   logs: { postfix: string; dovecot: string; rspamd: string };
   /** Unix user that owns the maildirs. */
   mailUser: { name: string; uid: number; gid: number };
-  /**
-   * Postfix mynetworks and Rspamd local_addrs: loopback only. Locally just 127.0.0.1/32 and ::1,
-   * so a test client bound to 127.0.0.2 is "remote".
-   */
+  /** Postfix mynetworks and Rspamd local_addrs: loopback inside the container only. */
   mynetworks: string[];
-  /**
-   * Source addresses for outbound SMTP, for a Postfix that runs on the host itself. Empty in both
-   * topologies: in production Postfix is in a container, which cannot bind the host's addresses;
-   * the host's NAT makes its mail leave from the primary IPv4 and the IPv6 with PTR and AAAA.
-   */
-  smtpBind: { ipv4: string; ipv6: string };
   /**
    * Local only: every non-local recipient goes to this SMTP sink instead of real MX hosts
    * (the e2e "remote MX"). Overrides a configured relay. Never set in production.
@@ -103,125 +120,116 @@ export interface Topology {
   greylisting: boolean;
 }
 
-/** On the VM: every service in its own container on one Docker network, data under /srv/mail. */
+/** Where the volume is mounted on the VM: the host folder behind every container mount. */
+export const VOLUME_MOUNT = "/srv/mail";
+
+/** Let's Encrypt's production ACME directory; staging certificates would fail every client. */
+export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
+
+const internal: Topology["internal"] = {
+  postgres: { host: "postgres", port: 5432 },
+  valkey: { host: "valkey", port: 6379 },
+  lmtp: { host: "dovecot", port: 24 },
+  sasl: { host: "dovecot", port: 12345 },
+  quotaPolicy: { host: "dovecot", port: 12340 },
+  milter: { host: "rspamd", port: 11332 },
+  rspamdController: { host: "rspamd", port: 11334 },
+  roundcubeFpm: { host: "roundcube", port: 9000 },
+  imapForWebmail: { host: "dovecot", port: CONTAINER_PORTS.imap },
+  submissionForWebmail: { host: "postfix", port: CONTAINER_PORTS.submission },
+  sieveForWebmail: { host: "dovecot", port: CONTAINER_PORTS.sieve },
+  web: { host: "nginx", port: CONTAINER_PORTS.http },
+};
+
+const configDirs = Object.fromEntries([...SERVICES].map((s) => [s, "/config"])) as Record<ServiceName, string>;
+
+const containerPaths: Topology["paths"] = {
+  postfixQueue: "/var/spool/postfix",
+  postfixData: "/var/lib/postfix",
+  dovecotBase: "/run/dovecot",
+  mailRoot: "/var/mail/vmail",
+  sieveRoot: "/var/mail/sieve",
+  rspamdData: "/var/lib/rspamd",
+  valkeyData: "/var/lib/valkey",
+  postgresData: "/var/lib/postgresql/data",
+  roundcubePublic: "/srv/roundcube",
+  acmeWebroot: "/srv/acme",
+  letsencrypt: "/etc/letsencrypt",
+  tlsDir: "/etc/mail-tls",
+  // The hook keeps each certificate name in its own folder; the mail host's is "mail".
+  tlsCert: "/etc/mail-tls/mail/fullchain.pem",
+  tlsKey: "/etc/mail-tls/mail/privkey.pem",
+  webmailTrustedCa: "/etc/ssl/certs/ca-certificates.crt",
+};
+
+/** On the VM: every service in its own container, data under /srv/mail. */
 export const productionTopology: Topology = {
   kind: "production",
+  hostRoot: VOLUME_MOUNT,
+  namePrefix: "",
   publicBind: ["0.0.0.0", "::"],
-  ports: { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, sieve: 4190, http: 80, https: 443 },
-  internal: {
-    postgres: { host: "postgres", port: 5432 },
-    redis: { host: "redis", port: 6379 },
-    lmtp: { host: "dovecot", port: 24 },
-    sasl: { host: "dovecot", port: 12345 },
-    quotaPolicy: { host: "dovecot", port: 12340 },
-    milter: { host: "rspamd", port: 11332 },
-    rspamdController: { host: "rspamd", port: 11334 },
-    roundcubeFpm: { host: "roundcube", port: 9000 },
-    imapForWebmail: { host: "dovecot", port: 143 },
-    submissionForWebmail: { host: "postfix", port: 587 },
-    sieveForWebmail: { host: "dovecot", port: 4190 },
-    caddyAdmin: { host: "localhost", port: 2019 },
-  },
-  acme: "letsencrypt",
-  configDirs: {
-    postfix: "/config",
-    dovecot: "/config",
-    rspamd: "/config",
-    redis: "/config",
-    postgres: "/config",
-    // The official Roundcube image includes every *.php here after its own generated config.
-    roundcube: "/var/roundcube/config",
-    caddy: "/config",
-  },
-  paths: {
-    postfixQueue: "/var/spool/postfix",
-    postfixData: "/var/lib/postfix",
-    dovecotBase: "/run/dovecot",
-    mailRoot: "/var/mail/vmail",
-    sieveRoot: "/var/mail/sieve",
-    rspamdData: "/var/lib/rspamd",
-    dkimKeys: "/var/lib/rspamd/dkim",
-    redisData: "/data",
-    postgresData: "/var/lib/postgresql/data",
-    roundcubeRoot: "/var/www/html",
-    caddyData: "/data",
-    webRoot: "/srv/www",
-    tlsCert: "/etc/mail-tls/fullchain.pem",
-    tlsKey: "/etc/mail-tls/privkey.pem",
-    webmailTrustedCa: "/etc/ssl/certs/ca-certificates.crt",
-    logDir: "/var/log/mail",
-  },
+  ports: { ...CONTAINER_PORTS },
+  network: { name: "mailstack", ipv4Subnet: "172.30.25.0/24", ipv6Subnet: "fd00:6d61:696c:19::/64" },
+  internal,
+  acme: { issuer: "letsencrypt", directory: LETS_ENCRYPT_DIRECTORY },
+  configDirs,
+  paths: containerPaths,
   logs: { postfix: "/dev/stdout", dovecot: "/dev/stderr", rspamd: "console" },
   mailUser: { name: "vmail", uid: 5000, gid: 5000 },
   mynetworks: ["127.0.0.0/8", "[::1]/128"],
-  smtpBind: { ipv4: "", ipv6: "" },
   greylisting: true,
 };
 
-/** Where the volume is mounted on the VM, and the host folder behind each container mount. */
-export const VOLUME_MOUNT = "/srv/mail";
+/**
+ * The local stack's test networks, from 198.18.0.0/15 (RFC 2544's range for test networks), never
+ * routed anywhere but between these networks and the host.
+ *  - services: the engine network the containers share;
+ *  - outside: a veth pair into a network namespace that plays the internet. The host end
+ *    (hostAddress) is where the stack's ports are published for the outside, as the VM publishes
+ *    them on its public address; clients in the namespace use the source addresses.
+ */
+export const LOCAL_NETWORKS = {
+  services: { name: "mailstack-local", ipv4Subnet: "198.18.0.0/24" },
+  outside: {
+    netns: "mailstack-outside",
+    hostInterface: "msout0",
+    prefixLength: 24,
+    hostAddress: "198.18.7.1",
+    sources: ["198.18.7.2", "198.18.7.3", "198.18.7.4", "198.18.7.5", "198.18.7.6"],
+  },
+} as const;
 
-/** High loopback ports for the local stack; base 10000 + the standard port where it fits. */
-export function localTopology(
-  stateDir: string,
-  mailUser = { name: "mail", uid: 8, gid: 8 },
-  opts: { outboundRelay?: Endpoint; greylisting?: boolean } = {},
-): Topology {
-  const p = (name: string) => join(stateDir, name);
-  const lo = "127.0.0.1";
+/** Local only: pebble's TLS certificate and issuing root, as certbot and Roundcube see them. */
+export const TEST_CA_DIR = "/etc/mailstack-test-ca";
+
+/** The local SMTP sink: outbound mail for other domains goes here (a test listens on the host). */
+export const LOCAL_SINK: Endpoint = { host: LOCAL_NETWORKS.outside.hostAddress, port: 12525 };
+
+/** The local stack: same containers, host ports 10000 + the standard port, state under stateDir. */
+export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint; greylisting?: boolean } = {}): Topology {
   return {
+    ...productionTopology,
     kind: "local",
-    publicBind: [lo],
+    hostRoot: join(stateDir, "data"),
+    namePrefix: "mailstack-",
+    publicBind: ["127.0.0.1", LOCAL_NETWORKS.outside.hostAddress],
     ports: { smtp: 10025, submission: 10587, submissions: 10465, imap: 10143, imaps: 10993, sieve: 14190, http: 10080, https: 10443 },
-    internal: {
-      postgres: { host: lo, port: 15432 },
-      redis: { host: lo, port: 16379 },
-      lmtp: { host: lo, port: 10024 },
-      sasl: { host: lo, port: 12345 },
-      quotaPolicy: { host: lo, port: 12340 },
-      milter: { host: lo, port: 11332 },
-      rspamdController: { host: lo, port: 11334 },
-      roundcubeFpm: { host: lo, port: 19000 },
-      imapForWebmail: { host: lo, port: 10143 },
-      submissionForWebmail: { host: lo, port: 10587 },
-      sieveForWebmail: { host: lo, port: 14190 },
-      caddyAdmin: { host: lo, port: 12019 },
-    },
-    acme: "internal",
-    configDirs: {
-      postfix: p("postfix/etc"),
-      dovecot: p("dovecot/etc"),
-      rspamd: p("rspamd/etc"),
-      redis: p("redis/etc"),
-      postgres: p("postgres/etc"),
-      roundcube: p("roundcube/etc"),
-      caddy: p("caddy/etc"),
-    },
-    paths: {
-      postfixQueue: p("postfix/spool"),
-      postfixData: p("postfix/data"),
-      dovecotBase: p("dovecot/run"),
-      mailRoot: p("mail/vmail"),
-      sieveRoot: p("mail/sieve"),
-      rspamdData: p("rspamd/data"),
-      dkimKeys: p("rspamd/dkim"),
-      redisData: p("redis"),
-      postgresData: p("postgres/data"),
-      roundcubeRoot: p("roundcube/www"),
-      caddyData: p("caddy/data"),
-      webRoot: p("www"),
-      tlsCert: p("tls/fullchain.pem"),
-      tlsKey: p("tls/privkey.pem"),
-      // A world-readable copy of Caddy's internal root (Caddy keeps its own 0600), written by
-      // the local caddy service: it signs the local mail host certificate.
-      webmailTrustedCa: p("caddy/local-root.crt"),
-      logDir: p("log"),
-    },
-    logs: { postfix: p("log/postfix.log"), dovecot: p("log/dovecot.log"), rspamd: p("log/rspamd.log") },
-    mailUser,
-    mynetworks: ["127.0.0.1/32", "[::1]/128"],
-    smtpBind: { ipv4: "", ipv6: "" },
-    outboundRelay: opts.outboundRelay ?? { host: lo, port: 12525 },
+    network: { ...LOCAL_NETWORKS.services },
+    acme: { issuer: "pebble", directory: "https://pebble:14000/dir" },
+    // Roundcube checks the mail certificates against pebble's root, which the pebble container
+    // publishes into the test CA folder (see containerSpecs).
+    paths: { ...containerPaths, webmailTrustedCa: `${TEST_CA_DIR}/pebble-root.pem` },
+    outboundRelay: opts.outboundRelay ?? LOCAL_SINK,
     greylisting: opts.greylisting ?? true,
   };
+}
+
+/** The host folder behind a path under the topology's host root. */
+export function hostPath(topo: Topology, rel: string): string {
+  return join(topo.hostRoot, rel);
+}
+
+/** The engine name of a service's container. */
+export function containerName(topo: Topology, service: string): string {
+  return `${topo.namePrefix}${service}`;
 }

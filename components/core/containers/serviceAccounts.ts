@@ -1,21 +1,37 @@
-// Fixed user and group ids inside each container, so files pushed from outside (rendered configs,
-// maildirs, queues on the volume) have owners the daemons recognise after every image rebuild.
-// Our images create their users with these ids (passed as docker build args); the official
-// images' ids are what those images use. Pure constants.
+// Fixed user and group ids inside each image, so files written from outside (rendered configs,
+// maildirs, queues and databases on the volume) have owners the daemons recognise after every
+// image rebuild. Our Dockerfiles create these users before the packages would pick dynamic ids;
+// Debian fixes www-data at 33 itself. Pure constants.
 import type { ServiceName, Topology } from "../topology";
 
-/** Build args for files/images/* Dockerfiles. */
-export function imageBuildArgs(topo: Topology): Record<string, string> {
+export const ACCOUNT_IDS = {
+  postfix: { uid: 200, gid: 200 },
+  postdrop: { gid: 201 },
+  dovecot: { uid: 210, gid: 210 },
+  dovenull: { uid: 211, gid: 211 },
+  rspamd: { uid: 220, gid: 220 },
+  postgres: { uid: 230, gid: 230 },
+  valkey: { uid: 240, gid: 240 },
+  wwwData: { uid: 33, gid: 33 },
+} as const;
+
+/** Build args for files/images/* Dockerfiles (each Dockerfile declares the ones it uses). */
+export function imageBuildArgs(topo: Pick<Topology, "mailUser">): Record<string, string> {
+  const a = ACCOUNT_IDS;
   return {
-    POSTFIX_UID: "200",
-    POSTFIX_GID: "200",
-    POSTDROP_GID: "201",
-    DOVECOT_UID: "210",
-    DOVECOT_GID: "210",
-    DOVENULL_UID: "211",
-    DOVENULL_GID: "211",
-    RSPAMD_UID: "220",
-    RSPAMD_GID: "220",
+    POSTFIX_UID: String(a.postfix.uid),
+    POSTFIX_GID: String(a.postfix.gid),
+    POSTDROP_GID: String(a.postdrop.gid),
+    DOVECOT_UID: String(a.dovecot.uid),
+    DOVECOT_GID: String(a.dovecot.gid),
+    DOVENULL_UID: String(a.dovenull.uid),
+    DOVENULL_GID: String(a.dovenull.gid),
+    RSPAMD_UID: String(a.rspamd.uid),
+    RSPAMD_GID: String(a.rspamd.gid),
+    POSTGRES_UID: String(a.postgres.uid),
+    POSTGRES_GID: String(a.postgres.gid),
+    VALKEY_UID: String(a.valkey.uid),
+    VALKEY_GID: String(a.valkey.gid),
     VMAIL_UID: String(topo.mailUser.uid),
     VMAIL_GID: String(topo.mailUser.gid),
     VMAIL_USER: topo.mailUser.name,
@@ -27,12 +43,12 @@ export function imageBuildArgs(topo: Topology): Record<string, string> {
  * secret file is readable by the service and nobody else.
  */
 export const CONFIG_FILE_OWNER: Record<ServiceName, { uid: number; gid: number }> = {
-  postfix: { uid: 0, gid: 200 },
-  dovecot: { uid: 0, gid: 210 },
-  rspamd: { uid: 0, gid: 220 },
-  // Official images: redis and postgres run as uid/gid 999, Roundcube's PHP as www-data (33).
-  redis: { uid: 0, gid: 999 },
-  postgres: { uid: 0, gid: 999 },
-  roundcube: { uid: 0, gid: 33 },
-  caddy: { uid: 0, gid: 0 },
+  postfix: { uid: 0, gid: ACCOUNT_IDS.postfix.gid },
+  dovecot: { uid: 0, gid: ACCOUNT_IDS.dovecot.gid },
+  rspamd: { uid: 0, gid: ACCOUNT_IDS.rspamd.gid },
+  valkey: { uid: 0, gid: ACCOUNT_IDS.valkey.gid },
+  postgres: { uid: 0, gid: ACCOUNT_IDS.postgres.gid },
+  roundcube: { uid: 0, gid: ACCOUNT_IDS.wwwData.gid },
+  nginx: { uid: 0, gid: ACCOUNT_IDS.wwwData.gid },
+  certbot: { uid: 0, gid: 0 },
 };

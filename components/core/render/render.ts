@@ -1,12 +1,15 @@
-// Every file the server gets, as plain data: the mail daemons' configs (renderMail.ts) and the web
-// front's (renderWeb.ts). The Pulumi shell pushes them to /srv/mail/config/<service>/<path> on
-// the VM and bind-mounts that folder onto the service's config directory; the local runner writes
-// them straight into the local topology's config directories.
+// Every file the server gets, as plain data: one renderer per service, each in its own file
+// mirroring files/<service>/. The Pulumi shell pushes them to /srv/mail/config/<service>/<path>
+// on the VM; the local runner writes them to .local/data/config/<service>/. Either way the folder
+// is bind-mounted read-only onto the service's config directory in its container.
 import type { MailConfig } from "../config/config";
-import type { ServiceSecrets } from "./secrets";
 import type { ServiceName, Topology } from "../topology";
-import { renderMailFiles } from "./renderMail";
-import { renderWebFiles } from "./renderWeb";
+import { dovecotFiles } from "./dovecot";
+import { postfixFiles } from "./postfix";
+import { postgresFiles } from "./postgres";
+import { rspamdFiles } from "./rspamd";
+import type { ServiceSecrets } from "./secrets";
+import { valkeyFiles } from "./valkey";
 
 export interface RenderedFile {
   service: ServiceName;
@@ -19,8 +22,12 @@ export interface RenderedFile {
   secret: boolean;
 }
 
+type Renderer = (cfg: MailConfig, secrets: ServiceSecrets, topo: Topology) => RenderedFile[];
+
+const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles];
+
 export function renderServiceFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
-  const files = [...renderMailFiles(cfg, secrets, topo), ...renderWebFiles(cfg, secrets, topo)];
+  const files = RENDERERS.flatMap((render) => render(cfg, secrets, topo));
   const seen = new Set<string>();
   for (const f of files) {
     const key = `${f.service}/${f.path}`;

@@ -1,0 +1,66 @@
+// Rspamd's rendered files: its local.d overrides (milter proxy, controller, Valkey, greylisting,
+// Bayes, headers, DKIM and ARC signing) and one DKIM private key per domain. Pure: reads
+// templates from files/rspamd/, never writes.
+import type { MailConfig } from "../config/config";
+import type { Topology } from "../topology";
+import type { RenderedFile } from "./render";
+import { rspamdPasswordHash } from "./rspamdPassword";
+import type { ServiceSecrets } from "./secrets";
+import { renderSpecs, type FileSpec } from "./spec";
+import type { TemplateValues } from "./template";
+
+/** Where Rspamd finds DKIM/ARC keys, relative to its config dir: dkim/<domain>.<selector>.key */
+export const DKIM_KEY_DIR = "dkim";
+
+export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
+  const dir = topo.configDirs.rspamd;
+  const ld = (name: string, values: TemplateValues = {}): FileSpec => ({ service: "rspamd", template: `rspamd/local.d/${name}`, values });
+  const keyDir = `${dir}/${DKIM_KEY_DIR}`;
+  const domainBlocks = cfg.domains
+    .map((d) => `  ${d.name} {\n    selector = "${cfg.dkimSelector}";\n    path = "${keyDir}/${d.name}.${cfg.dkimSelector}.key";\n  }`)
+    .join("\n");
+  const signing = { dkimSelector: cfg.dkimSelector, dkimKeyDir: keyDir, domainBlocks };
+  const local = topo.kind === "local";
+  const files = renderSpecs([
+    { service: "rspamd", template: "rspamd/README.conf", values: { hostname: cfg.hostname, configDir: dir } },
+    ld("worker-proxy.inc", { milterPort: topo.internal.milter.port }),
+    ld("worker-normal.inc"),
+    ld("worker-fuzzy.inc"),
+    ld("worker-controller.inc", {
+      controllerPort: topo.internal.rspamdController.port,
+      controllerPasswordHash: rspamdPasswordHash(secrets.rspamdControllerPassword, secrets.rspamdControllerSalt),
+    }),
+    ld("options.inc", {
+      localAddrs: topo.mynetworks.map((n) => `"${n.replace(/[[\]]/g, "")}"`).join(", "),
+      // The local stack has no internet: a resolver on the container's loopback, where nothing
+      // listens, fails at once instead of timing out on every lookup.
+      dnsNameserverLine: local ? 'nameserver = ["127.0.0.1:53"];' : "# the container's resolver",
+    }),
+    ld("fuzzy_check.conf", { fuzzyEnabled: local ? "false" : "true" }),
+    ld("logging.inc"),
+    ld("redis.conf", { valkeyHost: topo.internal.valkey.host, valkeyPort: topo.internal.valkey.port }),
+    ld("classifier-bayes.conf"),
+    ld("greylist.conf", {
+      greylistingEnabled: topo.greylisting ? "true" : "false",
+      greylistingNote: topo.greylisting
+        ? "Greylisting on: first mail from an unknown sender gets a temporary 4xx and is accepted on retry."
+        : "GREYLISTING OFF: only for the local test/benchmark stack (MAILSTACK_GREYLISTING=off). Never in production.",
+    }),
+    ld("milter_headers.conf"),
+    ld("dkim_signing.conf", signing),
+    ld("arc.conf", signing),
+  ]);
+  for (const d of cfg.domains) {
+    const key = secrets.dkimPrivateKeys[d.name];
+    if (key === undefined) throw new Error(`no DKIM private key for ${d.name}; every mail domain needs one`);
+    files.push({
+      service: "rspamd",
+      path: `${DKIM_KEY_DIR}/${d.name}.${cfg.dkimSelector}.key`,
+      content: key.endsWith("\n") ? key : `${key}\n`,
+      // Group-readable: Rspamd's workers read keys as _rspamd; the deployer sets the group.
+      mode: 0o640,
+      secret: true,
+    });
+  }
+  return files;
+}
