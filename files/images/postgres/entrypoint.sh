@@ -10,7 +10,7 @@ conf=/config/postgresql.conf
 if [ "${1:-}" = "check" ]; then
   # postgres -C parses postgresql.conf and the hba file it names, and prints one setting.
   tmp=$(mktemp -d); chown postgres:postgres "$tmp"
-  setpriv --reuid postgres --regid postgres --init-groups -- initdb -D "$tmp/data" -U postgres --auth-local=peer >/dev/null
+  setpriv --reuid postgres --regid postgres --init-groups -- initdb -D "$tmp/data" -U postgres --auth=peer >/dev/null 2>&1
   setpriv --reuid postgres --regid postgres --init-groups -- postgres -D "$tmp/data" -c "config_file=$conf" -C port >/dev/null
   rm -rf "$tmp"
   echo "postgres: $conf OK"
