@@ -1,7 +1,9 @@
 // Pushes the rendered configuration files to the VM over SSH (host key pinned), one remote command
 // per service whose trigger is that service's content hash: a change to Dovecot's files re-runs
-// only Dovecot's push. Contents travel on stdin only, logging is off and stdout/stderr are
-// secret. It renders nothing itself (components/core/render.ts does) and starts no container.
+// only Dovecot's push. Each push first runs the daemon's own checker on the new files in the
+// service's image and installs them only if it accepts them. Contents travel on stdin only,
+// logging is off and stdout/stderr are secret. It renders nothing itself (components/core/render
+// does) and starts no container.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { MailConfig } from "./core/config/config";
@@ -9,15 +11,24 @@ import { renderServiceFiles, type RenderedFile } from "./core/render/render";
 import type { ServiceSecrets } from "./core/render/secrets";
 import type { ServiceName, Topology } from "./core/topology";
 import { pushScript, serviceContentHash } from "./core/remote/pushScript";
+import { hostConfigDir } from "./core/containers/hostLayout";
 import { CONFIG_FILE_OWNER } from "./core/containers/serviceAccounts";
+import { SERVICES } from "./core/topology";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface ConfigPushArgs {
+  /** Validated stack config. */
   cfg: MailConfig;
+  /** Where services listen and keep files; productionTopology on the VM. */
   topology: Topology;
+  /** Internal passwords and DKIM keys (secret); rendered inside apply so files stay secret. */
   secrets: pulumi.Output<ServiceSecrets>;
+  /** SSH access to the VM (host key pinned). */
   ssh: SshAccess;
-  dependsOn: pulumi.Resource[];
+  /** Per service: its image tag and build step; the push checks the files in that image. */
+  images: Record<ServiceName, { tag: string; build: pulumi.Resource }>;
+  /** Cloud-init is done (the volume is mounted). */
+  serverReady: pulumi.Resource;
 }
 
 export class ConfigPush extends pulumi.ComponentResource {
@@ -28,7 +39,7 @@ export class ConfigPush extends pulumi.ComponentResource {
     super("mailstack:index:ConfigPush", name, {}, opts);
     // Rendered inside apply with the secret inputs, so every file stays a Pulumi secret.
     const files: pulumi.Output<RenderedFile[]> = pulumi.secret(args.secrets.apply((s) => renderServiceFiles(args.cfg, s, args.topology)));
-    const services = Object.keys(args.topology.configDirs).sort() as ServiceName[];
+    const services = [...SERVICES].sort();
     const entries = services.map((service) => {
       const own = files.apply((fs) => fs.filter((f) => f.service === service));
       // A SHA-256 over files holding random passwords reveals none of them; unsecret it so a
@@ -39,11 +50,18 @@ export class ConfigPush extends pulumi.ComponentResource {
         {
           connection: connectionOf(args.ssh),
           create: "sh -s",
-          stdin: pulumi.secret(own.apply((fs) => pushScript(service, fs, CONFIG_FILE_OWNER[service]))),
+          stdin: pulumi.secret(
+            own.apply((fs) =>
+              pushScript(service, fs, CONFIG_FILE_OWNER[service], {
+                dir: hostConfigDir(args.topology, service),
+                check: { imageTag: args.images[service].tag, configDir: args.topology.configDirs[service] },
+              }),
+            ),
+          ),
           triggers: [contentHash],
           logging: "none",
         },
-        { parent: this, dependsOn: args.dependsOn, additionalSecretOutputs: ["stdout", "stderr", "stdin"] },
+        { parent: this, dependsOn: [args.serverReady, args.images[service].build], additionalSecretOutputs: ["stdout", "stderr", "stdin"] },
       );
       return [service, { push, contentHash }] as const;
     });

@@ -1,29 +1,39 @@
-// The containers on the VM's Docker engine, reached through a docker.Provider over ssh://: one
-// network, the pinned official images, our images built on the VM, and one container per service.
-// Each container carries the content hash of its own rendered files in a label, so a config
-// change replaces exactly that container. Containers that need a certificate or the database
-// schema at start are created only after those steps (ContainerSpec.waitsFor). It never renders
-// or pushes files and never touches the server or DNS.
+// The containers on the VM's Docker engine, reached through a docker.Provider over ssh://: the
+// service network and one container per service, each from the one container description
+// (components/core/containers/containerSpecs.ts) that the local stack also runs, with the image
+// our ImageBuilds built on the VM. Each container carries the content hash of its own rendered
+// files in a label, so a config change replaces exactly that container. Containers that need a
+// certificate or the database schema at start are created only after those steps
+// (ContainerSpec.waitsFor). It never renders or pushes files, builds no image, and never touches
+// the server or DNS.
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import type { MailConfig } from "./core/config/config";
+import { CONFIG_HASH_LABEL, containerSpecs, SERVICE_LABEL, type ContainerSpec } from "./core/containers/containerSpecs";
+import { dataDirs } from "./core/containers/hostLayout";
+import type { ImagePlans } from "./core/containers/images";
 import type { ServiceName, Topology } from "./core/topology";
-import { containerSpecs } from "./core/containers/containerSpecs";
-import { PULLED_IMAGES } from "./core/containers/containerSpecs";
-import { MAIL_NETWORK } from "./core/host/dockerNetwork";
-import { BUILT_IMAGES, imageBuildPlan } from "./core/containers/imageBuild";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface ContainersArgs {
+  /** Validated stack config (the web names of the certificates). */
+  cfg: MailConfig;
+  /** productionTopology on the VM. */
   topology: Topology;
+  /** The image plans ImageBuilds built; containers use their tags. */
+  plans: ImagePlans;
+  /** Per service image: the command that built it on the VM. */
+  imageBuilds: Record<ServiceName, { build: pulumi.Resource }>;
+  /** SSH access to the VM (host key pinned). */
   ssh: SshAccess;
   /** ssh options for the Docker provider, and the local command that wrote the files they name. */
   dockerSsh: { sshOpts: string[]; written: pulumi.Resource };
   /** Cloud-init is done: Docker runs, the volume is mounted. */
   serverReady: pulumi.Resource;
+  /** Per service: its config push (the container is created after it) and its files' hash. */
   configs: Record<ServiceName, { push: pulumi.Resource; contentHash: pulumi.Output<string> }>;
-  postgresPassword: pulumi.Output<string>;
-  /** The certificate hook has run once: the TLS folder holds a certificate and key. */
+  /** The certificate hook has run once: the TLS folder holds a pair for every certificate name. */
   certificateReady: pulumi.Resource;
   /**
    * Called once with the postgres container; returns the step that creates roles, databases and
@@ -32,8 +42,12 @@ export interface ContainersArgs {
   databaseSetup: (postgres: docker.Container) => pulumi.Resource;
 }
 
-export const CONFIG_HASH_LABEL = "org.mailstack.config-hash";
-export const IMAGE_LABEL = "org.mailstack.image";
+/** Go's time.Duration form, as the docker provider reads durations back ("30s", "1m0s", "5m0s"). */
+export function goDuration(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
+  return m > 0 ? `${m}m${s}s` : `${s}s`;
+}
 
 export class Containers extends pulumi.ComponentResource {
   readonly containers: Record<ServiceName, docker.Container>;
@@ -42,7 +56,7 @@ export class Containers extends pulumi.ComponentResource {
     super("mailstack:index:Containers", name, {}, opts);
     const { topology, ssh } = args;
     const child = { parent: this };
-    const specs = containerSpecs(topology);
+    const specs = containerSpecs(args.cfg, topology, args.plans).filter((s) => !s.testOnly);
 
     // Runs the system ssh with the key and known_hosts files LocalSshAccess wrote; an unknown host
     // key fails. dependsOn holds the provider (and so every Docker step) until those files exist
@@ -54,24 +68,24 @@ export class Containers extends pulumi.ComponentResource {
     );
     const onVm = { ...child, provider };
 
-    const dirs = specs.flatMap((s) => s.dataDirs).sort((a, b) => (a.path < b.path ? -1 : 1));
     const prepare = new command.remote.Command(
       "prepare-volume",
       {
         connection: connectionOf(ssh),
         create: "sh -s",
-        stdin: ["set -eu", ...dirs.map((d) => `install -d -m ${d.mode} -o ${d.uid} -g ${d.gid} '${d.path}'`)].join("\n") + "\n",
+        stdin: ["set -eu", ...dataDirs(topology).map((d) => `install -d -m ${d.mode} -o ${d.uid} -g ${d.gid} '${d.path}'`)].join("\n") + "\n",
       },
       { ...child, dependsOn: [args.serverReady] },
     );
 
+    const net = topology.network;
     const network = new docker.Network(
       "mail-network",
       {
-        name: MAIL_NETWORK.name,
+        name: net.name,
         driver: "bridge",
-        ipv6: true,
-        ipamConfigs: [{ subnet: MAIL_NETWORK.ipv4Subnet }, { subnet: MAIL_NETWORK.ipv6Subnet }],
+        ipv6: net.ipv6Subnet !== undefined,
+        ipamConfigs: [{ subnet: net.ipv4Subnet }, ...(net.ipv6Subnet !== undefined ? [{ subnet: net.ipv6Subnet }] : [])],
       },
       onVm,
     );
@@ -82,68 +96,57 @@ export class Containers extends pulumi.ComponentResource {
       { ...child, dependsOn: [network] },
     );
 
-    const pulled = Object.fromEntries(
-      (Object.keys(PULLED_IMAGES) as (keyof typeof PULLED_IMAGES)[]).sort().map((k) => [
-        k,
-        // keepLocally: a replaced container must not lose its image halfway through.
-        new docker.RemoteImage(`image-${k}`, { name: PULLED_IMAGES[k], keepLocally: true }, onVm),
-      ]),
-    ) as Record<keyof typeof PULLED_IMAGES, docker.RemoteImage>;
-
-    const built = Object.fromEntries(
-      BUILT_IMAGES.map((svc) => {
-        const plan = imageBuildPlan(svc, topology);
-        const build = new command.remote.Command(
-          `build-image-${svc}`,
-          { connection: connectionOf(ssh), create: "sh -s", stdin: plan.script, triggers: [plan.contentHash] },
-          { ...child, dependsOn: [args.serverReady] },
-        );
-        return [svc, { tag: plan.tag, build }];
-      }),
-    ) as Record<(typeof BUILT_IMAGES)[number], { tag: string; build: command.remote.Command }>;
-
     const containers: Partial<Record<ServiceName, docker.Container>> = {};
     let database: pulumi.Resource | undefined;
     // PostgreSQL first: the database setup needs its container, and others wait for that setup.
     const ordered = [...specs.filter((s) => s.service === "postgres"), ...specs.filter((s) => s.service !== "postgres")];
     for (const spec of ordered) {
-      const config = args.configs[spec.service];
-      const image = "pulled" in spec.image ? pulled[spec.image.pulled].imageId : pulumi.output(built[spec.image.built].tag);
-      const imageDeps = "pulled" in spec.image ? [pulled[spec.image.pulled]] : [built[spec.image.built].build];
+      const service = spec.service as ServiceName;
+      const config = args.configs[service];
       const waits = spec.waitsFor.map((w): pulumi.Resource => {
         if (w === "certificate") return args.certificateReady;
         if (database === undefined) throw new Error(`${spec.service} waits for the database, which is set up after the postgres container`);
         return database;
       });
-      const env = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
-      const envs: pulumi.Input<pulumi.Input<string>[]> =
-        spec.service === "postgres" ? pulumi.secret(args.postgresPassword.apply((p) => [...env, `POSTGRES_PASSWORD=${p}`])) : env;
-      containers[spec.service] = new docker.Container(
-        spec.service,
-        {
-          name: spec.service,
-          hostname: spec.service,
-          image,
-          restart: "unless-stopped",
-          envs,
-          command: spec.command,
-          mounts: spec.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly })),
-          networksAdvanced: [{ name: network.name, aliases: [spec.service] }],
-          // TCP only: nothing here speaks UDP (Caddy's HTTP/3 is off), and the firewall opens none.
-          ports: spec.ports.flatMap((port) => topology.publicBind.map((ip) => ({ internal: port, external: port, ip, protocol: "tcp" }))),
-          healthcheck: { tests: spec.healthcheck, interval: "30s", timeout: "5s", retries: 3, startPeriod: "60s" },
-          labels: [
-            { label: CONFIG_HASH_LABEL, value: config.contentHash },
-            { label: IMAGE_LABEL, value: "pulled" in spec.image ? PULLED_IMAGES[spec.image.pulled] : built[spec.image.built].tag },
-          ],
-          logDriver: "local",
-        },
+      containers[service] = new docker.Container(
+        service,
+        containerArgs(spec, network.name, config.contentHash),
         // Named containers and published ports cannot exist twice: delete the old one first.
-        { ...onVm, deleteBeforeReplace: true, dependsOn: [prepare, egress, config.push, ...imageDeps, ...waits] },
+        { ...onVm, deleteBeforeReplace: true, dependsOn: [prepare, egress, config.push, args.imageBuilds[service].build, ...waits] },
       );
-      if (spec.service === "postgres") database = args.databaseSetup(containers.postgres as docker.Container);
+      if (service === "postgres") database = args.databaseSetup(containers.postgres as docker.Container);
     }
     this.containers = containers as Record<ServiceName, docker.Container>;
     this.registerOutputs({});
   }
+}
+
+/** The docker.Container inputs of one spec: the VM twin of the local runner's create options. */
+export function containerArgs(spec: ContainerSpec, networkName: pulumi.Input<string>, configHash: pulumi.Input<string>): docker.ContainerArgs {
+  const h = spec.healthcheck;
+  return {
+    name: spec.name,
+    hostname: spec.service,
+    image: spec.imageTag,
+    restart: spec.restart,
+    envs: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+    ...(spec.command !== undefined ? { command: spec.command } : {}),
+    mounts: spec.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly })),
+    networksAdvanced: [{ name: networkName, aliases: spec.network.aliases }],
+    // TCP only: nothing here speaks UDP, and the firewall opens none.
+    ports: spec.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol })),
+    healthcheck: {
+      tests: h.test,
+      interval: goDuration(h.intervalSeconds),
+      timeout: goDuration(h.timeoutSeconds),
+      retries: h.retries,
+      startPeriod: goDuration(h.startPeriodSeconds),
+    },
+    stopTimeout: spec.stopTimeoutSeconds,
+    labels: [
+      { label: CONFIG_HASH_LABEL, value: configHash },
+      { label: SERVICE_LABEL, value: spec.service },
+    ],
+    logDriver: "local",
+  };
 }

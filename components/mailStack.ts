@@ -9,8 +9,10 @@ import { ConfigPush } from "./configPush";
 import { Containers } from "./containers";
 import type { MailConfig } from "./core/config/config";
 import type { DnsRecord } from "./core/dns/dnsRecords";
-import type { Topology } from "./core/topology";
+import { containerName, type Topology } from "./core/topology";
+import { imagePlans } from "./core/containers/images";
 import { DkimKeys } from "./dkim";
+import { ImageBuilds } from "./images";
 import { MailDns } from "./dns";
 import { LocalSshAccess } from "./localSshAccess";
 import { Mailboxes } from "./mailboxes";
@@ -44,9 +46,11 @@ export class MailStack extends pulumi.ComponentResource {
     this.dnsRecords = dns.records;
 
     const secrets = new ServiceSecretValues("secrets", { dkimPrivateKeys: dkim.privateKeys, relayPassword: args.relayPassword }, child);
+    const plans = imagePlans(topology);
+    const images = new ImageBuilds("images", { plans, topology, ssh: this.server.ssh, serverReady: this.server.ready }, child);
     const push = new ConfigPush(
       "config",
-      { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, dependsOn: [this.server.ready] },
+      { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, images: images.images, serverReady: this.server.ready },
       child,
     );
     const localSsh = new LocalSshAccess("local-ssh", this.server.ssh, child);
@@ -56,12 +60,14 @@ export class MailStack extends pulumi.ComponentResource {
     new Containers(
       "containers",
       {
+        cfg,
         topology,
+        plans,
+        imageBuilds: images.images,
         ssh: this.server.ssh,
         dockerSsh: { sshOpts: localSsh.sshOpts, written: localSsh.written },
         serverReady: this.server.ready,
         configs: push.services,
-        postgresPassword: secrets.postgresPassword,
         certificateReady: certSync.installed,
         databaseSetup: (postgres) => {
           mailboxes = new Mailboxes(
@@ -71,7 +77,7 @@ export class MailStack extends pulumi.ComponentResource {
               topology,
               ssh: this.server.ssh,
               database: postgres,
-              databaseContainer: "postgres",
+              databaseContainer: containerName(topology, "postgres"),
               databaseFilesHash: push.services.postgres.contentHash,
             },
             child,

@@ -19,6 +19,15 @@ export interface LocalEndpoints {
   mailboxes: { address: string; password: string }[];
   maildir: string;
   zone: string;
+  /**
+   * The "outside": a network namespace that plays the internet. Clients run inside `netns`, bind
+   * one of `sources`, and reach the stack's ports (same numbers as above) at `address`; the
+   * containers see each source address as itself. Identity-dependent tests (relay from outside,
+   * bans, client addresses in logs) use it; a human's mail client uses 127.0.0.1.
+   */
+  remote: { netns: string; address: string; sources: string[] };
+  /** Where the stack relays outbound mail for other domains: listen here (on the host) to catch it. */
+  sink: { host: string; port: number };
 }
 
 export function readEndpoints(stateDir = STATE_DIR): LocalEndpoints {

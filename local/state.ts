@@ -1,15 +1,17 @@
 // The local stack's state folder (.local/, git-ignored): generated secrets (mode 0600), mailbox
-// passwords and their BLF-CRYPT hashes, the self-signed certificate, and the rendered files
-// written into the local topology's config directories. Everything is created once and kept, so
-// `up` after `down` finds the same secrets, keys and mail.
+// passwords and their bcrypt hashes, and the rendered files written into the host folders the
+// containers mount (.local/data/config/<service>/). Everything is created once and kept, so `up`
+// after `down` finds the same secrets, keys and mail. Never prints a secret.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import bcrypt from "bcryptjs";
 import type { MailConfig } from "../components/core/config/config";
+import { hostConfigDir } from "../components/core/containers/hostLayout";
+import { CONFIG_FILE_OWNER } from "../components/core/containers/serviceAccounts";
 import type { RenderedFile } from "../components/core/render/render";
 import type { MailboxPasswordHashes, ServiceSecrets } from "../components/core/render/secrets";
-import type { Topology } from "../components/core/topology";
-import { runOk } from "./proc";
+import { SERVICES, type Topology } from "../components/core/topology";
 
 export function statePaths(stateDir: string) {
   const secrets = join(stateDir, "secrets");
@@ -18,9 +20,9 @@ export function statePaths(stateDir: string) {
     serviceSecrets: join(secrets, "service-secrets.json"),
     mailboxes: join(secrets, "mailboxes.json"),
     dkimPublic: join(secrets, "dkim-public.json"),
-    pgpass: join(secrets, "pgpass"),
     runDir: join(stateDir, "run"),
     stackFile: join(stateDir, "run", "stack.json"),
+    buildDir: join(stateDir, "build"),
     endpoints: join(stateDir, "endpoints.json"),
     zone: join(stateDir, "dns.zone"),
   };
@@ -46,8 +48,13 @@ function writeSecret(file: string, content: string): void {
   chmodSync(file, 0o600);
 }
 
+/** bcrypt with cost 10, as production's random.RandomPassword.bcryptHash (`$2b$` here, `$2a$` there). */
+export function mailboxHash(password: string): string {
+  return bcrypt.hashSync(password, 10);
+}
+
 /** Loads the kept secrets, generating whatever the config needs and is missing. */
-export async function ensureSecrets(stateDir: string, cfg: MailConfig, topo: Topology): Promise<LocalSecrets> {
+export function ensureSecrets(stateDir: string, cfg: MailConfig): LocalSecrets {
   const p = statePaths(stateDir);
   mkdirSync(p.secretsDir, { recursive: true, mode: 0o700 });
   const stored = readJson<Partial<ServiceSecrets>>(p.serviceSecrets, {});
@@ -75,50 +82,49 @@ export async function ensureSecrets(stateDir: string, cfg: MailConfig, topo: Top
   };
   writeSecret(p.serviceSecrets, JSON.stringify(service, null, 2));
   writeSecret(p.dkimPublic, JSON.stringify(dkimPublic, null, 2));
-  writeSecret(p.pgpass, `${topo.internal.postgres.host}:${topo.internal.postgres.port}:*:postgres:${service.postgresPassword}\n`);
 
   const mailboxes = readJson<LocalSecrets["mailboxes"]>(p.mailboxes, {});
   for (const m of cfg.mailboxes) {
     if (mailboxes[m.address] !== undefined) continue;
     const password = token(12);
-    mailboxes[m.address] = { password, hash: await blfCrypt(password) };
+    mailboxes[m.address] = { password, hash: mailboxHash(password) };
   }
   writeSecret(p.mailboxes, JSON.stringify(mailboxes, null, 2));
   return { service, mailboxes, dkimPublic };
-}
-
-/** Dovecot's own BLF-CRYPT hash; the password goes in on stdin (doveadm asks twice). */
-export async function blfCrypt(password: string): Promise<string> {
-  const r = await runOk("doveadm pw", "doveadm", ["pw", "-s", "BLF-CRYPT"], { input: `${password}\n${password}\n` });
-  return r.stdout.trim().replace(/^\{BLF-CRYPT\}/, "");
 }
 
 export function hashesOf(s: LocalSecrets): MailboxPasswordHashes {
   return Object.fromEntries(Object.entries(s.mailboxes).map(([a, v]) => [a, v.hash]));
 }
 
-/** A self-signed certificate for the mail host name and 127.0.0.1, kept across restarts. */
-export async function ensureCertificate(topo: Topology, hostname: string): Promise<void> {
-  if (existsSync(topo.paths.tlsCert) && existsSync(topo.paths.tlsKey)) return;
-  mkdirSync(dirname(topo.paths.tlsCert), { recursive: true, mode: 0o755 });
-  await runOk("openssl req (self-signed certificate)", "openssl", [
-    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
-    "-keyout", topo.paths.tlsKey, "-out", topo.paths.tlsCert,
-    "-subj", `/CN=${hostname}`,
-    "-addext", `subjectAltName=DNS:${hostname},DNS:localhost,IP:127.0.0.1,IP:::1`,
-  ]);
-  chmodSync(topo.paths.tlsKey, 0o600);
-  chmodSync(topo.paths.tlsCert, 0o644);
+function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const full = join(dir, name);
+    return statSync(full).isDirectory() ? filesUnder(full) : [full];
+  });
 }
 
-/** Writes rendered files into their service's config dir with their modes. */
-export function writeRendered(files: RenderedFile[], topo: Topology, owners: Partial<Record<string, { uid: number; gid: number }>> = {}): void {
-  for (const f of files) {
-    const full = join(topo.configDirs[f.service], f.path);
-    mkdirSync(dirname(full), { recursive: true, mode: 0o755 });
-    writeFileSync(full, f.content, { mode: f.mode });
-    chmodSync(full, f.mode);
-    const owner = owners[f.service];
-    if (owner !== undefined) chownSync(full, 0, owner.gid);
+/**
+ * Writes each service's rendered files into its host config folder (owner root, group the
+ * daemon's, the file's own mode) and removes files the renderer no longer produces: the same
+ * result as the VM's config push.
+ */
+export function writeRendered(files: readonly RenderedFile[], topo: Topology): void {
+  for (const service of SERVICES) {
+    const dir = hostConfigDir(topo, service);
+    const owner = CONFIG_FILE_OWNER[service];
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    chmodSync(dir, 0o755);
+    const mine = files.filter((f) => f.service === service);
+    const keep = new Set(mine.map((f) => f.path));
+    for (const f of mine) {
+      const full = join(dir, f.path);
+      mkdirSync(dirname(full), { recursive: true, mode: 0o755 });
+      writeFileSync(full, f.content, { mode: f.mode });
+      chmodSync(full, f.mode);
+      chownSync(full, owner.uid, owner.gid);
+    }
+    for (const stale of filesUnder(dir)) if (!keep.has(relative(dir, stale))) rmSync(stale);
   }
 }

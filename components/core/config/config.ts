@@ -161,7 +161,7 @@ export const DEFAULTS = {
   quota: "2G",
   serverType: "cx22",
   location: "fsn1",
-  image: "debian-12",
+  image: "debian-13",
   volumeSizeGb: 20,
   relayPort: 587,
   mtaStsMode: "testing" as const,

@@ -118,7 +118,6 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       waitsFor: [],
     }),
     spec("valkey", {
-      command: [`${topo.configDirs.valkey}/valkey.conf`],
       mounts: [config("valkey"), mount("valkey", p.valkeyData, false)],
       ports: [],
       healthcheck: health(tcpCheck(topo.internal.valkey.port)),

@@ -6,8 +6,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MailConfig } from "../config/config";
 import { renderFile } from "../render/template";
-import { VOLUME_MOUNT } from "../topology";
-import { DOCKER_DAEMON_CONFIG, MAIL_NETWORK } from "./dockerNetwork";
+import { productionTopology, VOLUME_MOUNT } from "../topology";
+import { DOCKER_DAEMON_CONFIG } from "./dockerNetwork";
 import { FILES_DIR } from "../paths";
 
 export interface CloudInitInputs {
@@ -45,7 +45,7 @@ export function cloudInitUserData(cfg: MailConfig, inputs: CloudInitInputs): str
     volumeDevice: volumeDevicePath(inputs.volumeId),
     volumeMount: VOLUME_MOUNT,
     ipv6Address: inputs.ipv6Address,
-    containerIpv6Subnet: MAIL_NETWORK.ipv6Subnet,
+    containerIpv6Subnet: productionTopology.network.ipv6Subnet ?? "",
     ipv6EgressScript: indent(readFileSync(join(FILES_DIR, "cloud-init/ipv6-egress.sh"), "utf8"), 6),
   });
 }

@@ -7,7 +7,7 @@
 // its stdin: roles.sql is read from the pushed host file, the sync SQL from this command's stdin.
 // Pure: builds shell text; it never runs anything and never writes SQL itself.
 import type { Topology } from "../topology";
-import { hostConfigDir } from "./pushScript";
+import { hostConfigDir } from "../containers/hostLayout";
 
 /** Database the mail lookups read (created by roles.sql, tables by schema.sql). */
 export const MAIL_DATABASE = "mail";
@@ -23,8 +23,17 @@ export interface DatabaseSetupOptions {
   pollSeconds?: number;
 }
 
+/**
+ * What psql reads, in order, in one session as the superuser: roles and databases, then the mail
+ * schema and the mailbox sync in the mail database. The VM's script and the local runner both
+ * feed exactly this sequence.
+ */
+export function databaseSetupInput(rolesSql: string, schemaSql: string, syncSql: string): string {
+  return `${rolesSql}\n\\connect ${MAIL_DATABASE}\n${schemaSql}\n${syncSql}`;
+}
+
 export function databaseSetupScript(topo: Topology, opts: DatabaseSetupOptions): string {
-  const dir = opts.configDir ?? hostConfigDir("postgres");
+  const dir = opts.configDir ?? hostConfigDir(topo, "postgres");
   const poll = opts.pollSeconds ?? 2;
   const attempts = Math.max(1, Math.ceil((opts.timeoutSeconds ?? 180) / poll));
   const c = opts.container;

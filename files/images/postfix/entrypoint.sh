@@ -1,23 +1,31 @@
 #!/bin/sh
-# Starts Postfix in the foreground with the rendered files from /config laid over the package's
-# /etc/postfix (which keeps postfix-files and dynamicmaps.cf). A config change replaces the
-# container, so copying once at start is enough. CONFIG_SRC, CONFIG_DEST and POSTFIX_SPOOL exist
-# for tests, which run this in a temp folder.
+# Postfix with the rendered files from /config laid over the package's /etc/postfix (which keeps
+# postfix-files and dynamicmaps.cf). A config change replaces the container, so copying once at
+# start is enough.
+#   (no argument)  install the config, check it, run Postfix in the foreground
+#   check          install the config and run `postfix check` and `postconf -n`; exit with
+#                  their status (warnings count as errors: Postfix starts with them, silently
+#                  ignoring what it warns about)
 set -eu
 
-src="${CONFIG_SRC:-/config}"
-dest="${CONFIG_DEST:-/etc/postfix}"
-spool="${POSTFIX_SPOOL:-/var/spool/postfix}"
 # -a keeps each file's mode and group: a 0640 root:postfix map with a database password stays
 # readable by Postfix's processes (cp -R would make it root:root). The folder itself keeps its
 # package owner and mode.
-cp -a "$src/." "$dest/"
-chown root:root "$dest"
-chmod 0755 "$dest"
-# Chrooted services resolve names from inside the queue directory.
-mkdir -p "$spool/etc"
-for f in /etc/resolv.conf /etc/hosts /etc/services /etc/nsswitch.conf /etc/localtime; do
-  if [ -e "$f" ]; then cp -L "$f" "$spool/etc/$(basename "$f")"; fi
-done
-postfix check
+cp -a /config/. /etc/postfix/
+chown root:root /etc/postfix
+chmod 0755 /etc/postfix
+
+check() {
+  out=$(postconf -n 2>&1 >/dev/null) || { echo "$out" >&2; return 1; }
+  if echo "$out" | grep -qiE 'warning|fatal|error'; then echo "postconf: $out" >&2; return 1; fi
+  postfix check
+}
+
+if [ "${1:-}" = "check" ]; then
+  check
+  echo "postfix: /config OK"
+  exit 0
+fi
+check
+# postfix start-fg: the master runs in the foreground as this container's main process.
 exec postfix start-fg

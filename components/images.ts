@@ -1,0 +1,53 @@
+// Builds our images on the VM, the same plans the local stack and the tests run
+// (components/core/containers/images.ts): one remote command for the root filesystem and base,
+// then one per service image FROM that base. Each command's trigger is its image's tag, which is a
+// hash of everything that goes into the image, so an unchanged image is never rebuilt and a
+// security update (a new packages.lock section) rebuilds exactly the images it touches. Builds
+// run over SSH with the docker CLI on the VM; no registry is ever contacted. It creates no
+// container and pushes no configuration.
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { hostDir } from "./core/containers/hostLayout";
+import { SERVICE_IMAGES, vmImageBuildScript, type ImagePlans } from "./core/containers/images";
+import type { ServiceName, Topology } from "./core/topology";
+import { connectionOf, type SshAccess } from "./sshConnection";
+
+export interface ImageBuildsArgs {
+  /** The image plans (imagePlans(topology)): tags and build contexts. */
+  plans: ImagePlans;
+  /** Production topology: the build folder lives on the volume. */
+  topology: Topology;
+  /** SSH access to the VM (host key pinned). */
+  ssh: SshAccess;
+  /** Cloud-init is done: Docker runs, debootstrap is installed, the volume is mounted. */
+  serverReady: pulumi.Resource;
+}
+
+export class ImageBuilds extends pulumi.ComponentResource {
+  /** Per service image: its tag, and the command that built it (containers depend on it). */
+  readonly images: Record<ServiceName, { tag: string; build: command.remote.Command }>;
+
+  constructor(name: string, args: ImageBuildsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mailstack:index:ImageBuilds", name, {}, opts);
+    const buildRoot = hostDir(args.topology, "build");
+    const connection = connectionOf(args.ssh);
+    // The base (and the debootstrap root filesystem under it) first: every service image builds FROM it.
+    const base = new command.remote.Command(
+      "build-image-base",
+      { connection, create: "sh -s", stdin: vmImageBuildScript(args.plans, "base", buildRoot), triggers: [args.plans.base.tag] },
+      { parent: this, dependsOn: [args.serverReady] },
+    );
+    this.images = Object.fromEntries(
+      SERVICE_IMAGES.map((svc) => {
+        const plan = args.plans.services[svc];
+        const build = new command.remote.Command(
+          `build-image-${svc}`,
+          { connection, create: "sh -s", stdin: vmImageBuildScript(args.plans, svc, buildRoot), triggers: [plan.tag] },
+          { parent: this, dependsOn: [base] },
+        );
+        return [svc, { tag: plan.tag, build }];
+      }),
+    ) as ImageBuilds["images"];
+    this.registerOutputs({});
+  }
+}

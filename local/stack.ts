@@ -1,0 +1,246 @@
+// The local stack: the production images run on this machine's container engine, from the same
+// container description (components/core/containers/containerSpecs.ts) and the same rendered
+// files as on the VM, with the local topology (ports published on 127.0.0.1 and on the
+// "outside" namespace's link, state under .local/). `up` is idempotent: it builds missing
+// images, checks every rendered file with its daemon's own checker before anything starts, and
+// then replaces exactly the containers whose image or files changed. `down` removes every
+// container and the networks, and keeps all data. Owns ordering and state; how a container is
+// created lives in local/engine/.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import type Docker from "dockerode";
+import { parseMailConfig, type MailConfig } from "../components/core/config/config";
+import { parseStackYaml } from "../components/core/config/stackFile";
+import { CONFIG_HASH_LABEL, containerSpecs, SERVICE_LABEL, type ContainerSpec } from "../components/core/containers/containerSpecs";
+import { dataDirs, hostConfigDir } from "../components/core/containers/hostLayout";
+import { imagePlans, type ImagePlans } from "../components/core/containers/images";
+import { dkimTxtContent, dnsRecords } from "../components/core/dns/dnsRecords";
+import { zoneFile } from "../components/core/dns/zoneFile";
+import { databaseSetupInput } from "../components/core/remote/databaseSetup";
+import { mailboxSyncSql } from "../components/core/remote/mailboxSync";
+import { serviceContentHash } from "../components/core/remote/pushScript";
+import { renderServiceFiles, type RenderedFile } from "../components/core/render/render";
+import { LOCAL_NETWORKS, LOCAL_SINK, localTopology, type ServiceName, type Topology } from "../components/core/topology";
+import { STATE_DIR, type LocalEndpoints } from "./endpoints";
+import { ensureImages } from "./engine/buildImages";
+import { containerState, ensureNetwork, execOk, logsTail, removeContainer, removeNetwork, runOnce, startContainer, waitHealthy } from "./engine/containers";
+import { connectEngine, type Engine } from "./engine/engine";
+import { ensureOutside, removeOutside } from "./engine/outside";
+import { ensureHostDir } from "./hostDirs";
+import { installCertificates } from "./certificates";
+import { run } from "./proc";
+import { ensureSecrets, hashesOf, statePaths, writeRendered, type LocalSecrets } from "./state";
+
+export interface StackChoice {
+  file: string;
+  greylisting: boolean;
+}
+
+export interface LocalStack {
+  cfg: MailConfig;
+  topo: Topology;
+  specs: ContainerSpec[];
+  plans: ImagePlans;
+}
+
+const log = (l: string) => console.log(l);
+
+export function loadConfig(file: string): MailConfig {
+  if (!existsSync(file)) throw new Error(`no stack file ${file}`);
+  const { raw, hasRelayPassword } = parseStackYaml(readFileSync(file, "utf8"), file);
+  return parseMailConfig(raw, { hasRelayPassword });
+}
+
+export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStack {
+  const cfg = loadConfig(choice.file);
+  const topo = localTopology(stateDir, { greylisting: choice.greylisting });
+  const plans = imagePlans(topo);
+  return { cfg, topo, plans, specs: containerSpecs(cfg, topo, plans) };
+}
+
+/** Start order: the database first (others need its roles), the web front and ACME last. */
+const START_ORDER: readonly string[] = ["postgres", "valkey", "rspamd", "dovecot", "postfix", "roundcube", "pebble", "nginx", "certbot"];
+/** Services whose image has a `check` mode for its rendered files. */
+const CHECKED: readonly ServiceName[] = ["dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"];
+
+/** A published host port that something else holds: names the port and, where ss can tell, the process. */
+async function portHolder(ip: string, port: number): Promise<string | undefined> {
+  const free = await new Promise<boolean>((resolve) => {
+    const s = createServer();
+    // Only "in use" counts: an address that does not exist (yet) is not a conflict.
+    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code !== "EADDRINUSE"));
+    s.listen({ host: ip, port, exclusive: true }, () => s.close(() => resolve(true)));
+  });
+  if (free) return undefined;
+  const ss = await run("ss", ["-Hltnp", `sport = :${port}`]);
+  const who = /users:\(\("([^"]+)",pid=(\d+)/.exec(ss.stdout);
+  return `port ${port} on ${ip} is in use${who ? ` by ${who[1]} (pid ${who[2]})` : ""}`;
+}
+
+async function checkPorts(docker: Docker, stack: LocalStack): Promise<void> {
+  const problems: string[] = [];
+  for (const spec of stack.specs) {
+    const state = await containerState(docker, spec.name);
+    if (state?.State.Running) continue; // ours: it holds its own ports
+    for (const p of spec.ports) {
+      const held = await portHolder(p.hostIp, p.hostPort);
+      if (held !== undefined) problems.push(`${held} (needed by ${spec.service})`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`cannot start the local stack:\n  ${problems.join("\n  ")}\nstop what holds them, or run: npm run local -- down`);
+}
+
+/** Runs each image's `check` on its rendered files; every failure is reported, nothing starts. */
+async function checkConfigs(docker: Docker, stack: LocalStack): Promise<void> {
+  const failures: string[] = [];
+  for (const spec of stack.specs) {
+    if (!(CHECKED as readonly string[]).includes(spec.service)) continue;
+    const service = spec.service as ServiceName;
+    const binds = [`${hostConfigDir(stack.topo, service)}:${stack.topo.configDirs[service]}:ro`];
+    const r = await runOnce(docker, spec.imageTag, ["check"], { binds });
+    if (r.code !== 0) failures.push(`${service} (${spec.imageTag} check) rejects ${hostConfigDir(stack.topo, service)}:\n${r.stdout.trim()}`);
+  }
+  if (failures.length > 0) throw new Error(`rendered configuration rejected; nothing was started:\n${failures.join("\n\n")}`);
+}
+
+async function setupDatabase(docker: Docker, stack: LocalStack, secrets: LocalSecrets): Promise<void> {
+  const dir = hostConfigDir(stack.topo, "postgres");
+  const input = databaseSetupInput(
+    readFileSync(join(dir, "roles.sql"), "utf8"),
+    readFileSync(join(dir, "schema.sql"), "utf8"),
+    mailboxSyncSql(stack.cfg, hashesOf(secrets)),
+  );
+  const pg = stack.specs.find((s) => s.service === "postgres");
+  if (pg === undefined) throw new Error("no postgres container in the stack");
+  await execOk(docker, pg.name, "roles, schema and mailbox sync", ["psql", "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1", "-d", "postgres"], {
+    input,
+    user: "postgres",
+  });
+}
+
+function writeOutputs(stack: LocalStack, secrets: LocalSecrets): LocalEndpoints {
+  const p = statePaths(STATE_DIR);
+  const t = stack.topo;
+  const records = dnsRecords(stack.cfg, { ipv4: "127.0.0.1", ipv6: "::1", dkimTxt: (d) => dkimTxtContent(secrets.dkimPublic[d]) });
+  writeFileSync(p.zone, zoneFile(records, `Local stack DNS records for ${stack.cfg.hostname} (127.0.0.1, ::1)`));
+  const out = LOCAL_NETWORKS.outside;
+  const endpoints: LocalEndpoints = {
+    smtp: t.ports.smtp,
+    submission: t.ports.submission,
+    submissions: t.ports.submissions,
+    imap: t.ports.imap,
+    imaps: t.ports.imaps,
+    sieve: t.ports.sieve,
+    webmail: `https://127.0.0.1:${t.ports.https}/`,
+    mailboxes: stack.cfg.mailboxes.map((m) => ({ address: m.address, password: secrets.mailboxes[m.address].password })),
+    maildir: join(t.hostRoot, "vmail"),
+    zone: p.zone,
+    remote: { netns: out.netns, address: out.hostAddress, sources: [...out.sources] },
+    sink: { host: LOCAL_SINK.host, port: LOCAL_SINK.port },
+  };
+  // Holds the demo passwords: readable by root only, like the rest of the local secrets.
+  writeFileSync(p.endpoints, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
+  return endpoints;
+}
+
+/** The containers of this stack that exist on the engine, by name. */
+export async function ourContainers(docker: Docker, topo: Topology): Promise<Docker.ContainerInfo[]> {
+  const all = await docker.listContainers({ all: true, filters: { label: [SERVICE_LABEL] } });
+  return all.filter((c) => c.Names.some((n) => n.replace(/^\//, "").startsWith(topo.namePrefix)) && c.Labels[SERVICE_LABEL] !== "check");
+}
+
+export async function up(choice: StackChoice): Promise<void> {
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  const p = statePaths(STATE_DIR);
+  mkdirSync(p.runDir, { recursive: true, mode: 0o755 });
+  const stack = localStack(choice);
+  const engine: Engine = await connectEngine({ log });
+  const docker = engine.docker;
+  log(`engine: ${engine.name} ${engine.version} at ${engine.socket}`);
+
+  const running = await ourContainers(docker, stack.topo);
+  if (existsSync(p.stackFile) && running.length > 0) {
+    const prev = JSON.parse(readFileSync(p.stackFile, "utf8")) as StackChoice;
+    if (prev.file !== choice.file) throw new Error(`another local stack is running (${prev.file}); run: npm run local -- down`);
+  }
+  if (!choice.greylisting) log("!!! GREYLISTING IS OFF for this local stack (MAILSTACK_GREYLISTING=off): tests/benchmarks only !!!");
+
+  const reports = await ensureImages(docker, stack.plans, { buildDir: p.buildDir, log });
+  const built = reports.filter((r) => r.built);
+  log(`images: ${built.length > 0 ? `built ${built.map((r) => r.image).join(", ")}` : "all cached"} (${elapsed()})`);
+  await ensureOutside(LOCAL_NETWORKS.outside);
+  await checkPorts(docker, stack);
+
+  const secrets = ensureSecrets(STATE_DIR, stack.cfg);
+  const files = renderServiceFiles(stack.cfg, secrets.service, stack.topo);
+  writeRendered(files, stack.topo);
+  await checkConfigs(docker, stack);
+  log(`configuration checked by each daemon (${elapsed()})`);
+
+  for (const d of dataDirs(stack.topo)) ensureHostDir(d);
+  await ensureNetwork(docker, stack.topo.network);
+  writeFileSync(p.stackFile, JSON.stringify(choice));
+  // A certificate (the real one, or a temporary one) for every name before anything reads it.
+  await installCertificates(stack, docker, { reload: false });
+
+  const hashes = configHashes(files);
+  const bySvc = new Map(stack.specs.map((s) => [s.service as string, s]));
+  for (const service of START_ORDER) {
+    const spec = bySvc.get(service);
+    if (spec === undefined) continue;
+    const hash = hashes[spec.service] ?? "";
+    const current = await containerState(docker, spec.name);
+    const same = current?.State.Running && current.Config.Image === spec.imageTag && current.Config.Labels?.[CONFIG_HASH_LABEL] === hash;
+    if (!same) {
+      await startContainer(docker, spec, hash);
+      log(`  ${spec.service.padEnd(9)} ${current === undefined ? "started" : "replaced"} (${elapsed()})`);
+    }
+    if (spec.service === "postgres") {
+      await waitHealthy(docker, spec.name);
+      await setupDatabase(docker, stack, secrets);
+    }
+  }
+  for (const spec of stack.specs) await waitHealthy(docker, spec.name, spec.service === "certbot" ? 300_000 : 120_000);
+  await installCertificates(stack, docker, { reload: true });
+  const ep = writeOutputs(stack, secrets);
+  const t = stack.topo;
+  log(`local stack for ${stack.cfg.hostname} answering after ${elapsed()}`);
+  log(`  SMTP ${t.ports.smtp} (STARTTLS), submission ${t.ports.submission} (STARTTLS), submissions ${t.ports.submissions} (TLS)`);
+  log(`  IMAP ${t.ports.imap} (STARTTLS), IMAPS ${t.ports.imaps}, ManageSieve ${t.ports.sieve}; host 127.0.0.1`);
+  log(`  webmail ${ep.webmail}`);
+  log(`  outside: namespace ${ep.remote.netns}, ports on ${ep.remote.address}; outbound mail goes to the sink at ${ep.sink.host}:${ep.sink.port}`);
+  for (const m of stack.cfg.mailboxes) log(`  ${m.address}${m.enabled ? "" : " (disabled)"}  password: ${secrets.mailboxes[m.address].password}`);
+  log(`  endpoints: ${p.endpoints}  zone: ${p.zone}`);
+}
+
+function configHashes(files: readonly RenderedFile[]): Record<string, string> {
+  const by = new Map<string, RenderedFile[]>();
+  for (const f of files) by.set(f.service, [...(by.get(f.service) ?? []), f]);
+  return Object.fromEntries([...by].map(([s, fs]) => [s, serviceContentHash(fs)]));
+}
+
+export async function down(): Promise<void> {
+  const p = statePaths(STATE_DIR);
+  const engine = await connectEngine({ install: false });
+  const topo = localTopology(STATE_DIR);
+  const ours = await ourContainers(engine.docker, topo);
+  // Reverse start order: the web front first, the database last (it flushes on SIGINT).
+  const rank = (c: Docker.ContainerInfo) => START_ORDER.indexOf(c.Labels[SERVICE_LABEL] ?? "");
+  for (const c of [...ours].sort((a, b) => rank(b) - rank(a))) {
+    const name = c.Names[0].replace(/^\//, "");
+    await removeContainer(engine.docker, name, c.Labels[SERVICE_LABEL] === "postgres" ? 60 : 10);
+    log(`  ${(c.Labels[SERVICE_LABEL] ?? name).padEnd(9)} removed`);
+  }
+  await removeNetwork(engine.docker, topo.network.name);
+  await removeOutside(LOCAL_NETWORKS.outside);
+  rmSync(p.stackFile, { force: true });
+  log("local stack stopped; mail, secrets and data are kept in .local/");
+}
+
+/** For tests: the log of a service's container. */
+export async function serviceLog(service: string, lines = 60): Promise<string> {
+  const engine = await connectEngine({ install: false });
+  return logsTail(engine.docker, `${localTopology(STATE_DIR).namePrefix}${service}`, lines);
+}
