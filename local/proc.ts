@@ -21,6 +21,8 @@ export function run(cmd: string, args: string[], opts: { input?: string; env?: N
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    // A command that exits without reading its stdin closes the pipe: not an error here.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }

@@ -56,7 +56,8 @@ export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStac
   const cfg = loadConfig(choice.file);
   const topo = localTopology(stateDir, { greylisting: choice.greylisting });
   const plans = imagePlans(topo);
-  return { cfg, topo, plans, specs: containerSpecs(cfg, topo, plans) };
+  const only = process.env.DEV_ONLY?.split(",");
+  return { cfg, topo, plans, specs: containerSpecs(cfg, topo, plans).filter((s) => only === undefined || only.includes(s.service)) };
 }
 
 /** Start order: the database first (others need its roles), the web front and ACME last. */
@@ -93,14 +94,17 @@ async function checkPorts(docker: Docker, stack: LocalStack): Promise<void> {
 
 /** Runs each image's `check` on its rendered files; every failure is reported, nothing starts. */
 async function checkConfigs(docker: Docker, stack: LocalStack): Promise<void> {
-  const failures: string[] = [];
-  for (const spec of stack.specs) {
-    if (!(CHECKED as readonly string[]).includes(spec.service)) continue;
-    const service = spec.service as ServiceName;
-    const binds = [`${hostConfigDir(stack.topo, service)}:${stack.topo.configDirs[service]}:ro`];
-    const r = await runOnce(docker, spec.imageTag, ["check"], { binds });
-    if (r.code !== 0) failures.push(`${service} (${spec.imageTag} check) rejects ${hostConfigDir(stack.topo, service)}:\n${r.stdout.trim()}`);
-  }
+  const checked = stack.specs.filter((s) => (CHECKED as readonly string[]).includes(s.service));
+  // All at once: each checker is a short-lived container, mostly waiting on its own start-up.
+  const results = await Promise.all(
+    checked.map(async (spec) => {
+      const service = spec.service as ServiceName;
+      const binds = [`${hostConfigDir(stack.topo, service)}:${stack.topo.configDirs[service]}:ro`];
+      const r = await runOnce(docker, spec.imageTag, ["check"], { binds });
+      return r.code === 0 ? undefined : `${service} (${spec.imageTag} check) rejects ${hostConfigDir(stack.topo, service)}:\n${r.stdout.trim()}`;
+    }),
+  );
+  const failures = results.filter((f): f is string => f !== undefined);
   if (failures.length > 0) throw new Error(`rendered configuration rejected; nothing was started:\n${failures.join("\n\n")}`);
 }
 
@@ -192,7 +196,8 @@ export async function up(choice: StackChoice): Promise<void> {
     if (spec === undefined) continue;
     const hash = hashes[spec.service] ?? "";
     const current = await containerState(docker, spec.name);
-    const same = current?.State.Running && current.Config.Image === spec.imageTag && current.Config.Labels?.[CONFIG_HASH_LABEL] === hash;
+    const imageId = (await docker.getImage(spec.imageTag).inspect()).Id;
+    const same = current?.State.Running === true && current.Image === imageId && current.Config.Labels?.[CONFIG_HASH_LABEL] === hash;
     if (!same) {
       await startContainer(docker, spec, hash);
       log(`  ${spec.service.padEnd(9)} ${current === undefined ? "started" : "replaced"} (${elapsed()})`);

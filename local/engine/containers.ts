@@ -117,19 +117,36 @@ export function demuxText(buf: Buffer): string {
   return Buffer.concat(out).toString("utf8");
 }
 
+/**
+ * Asks podman to run a container's health check now. Podman schedules health checks with systemd
+ * timers, so without systemd (this machine, CI) they never run on their own; Docker Engine runs
+ * them itself and answers 404 here, which is ignored.
+ */
+export async function runHealthCheck(docker: Docker, name: string): Promise<void> {
+  await new Promise<void>((resolve) => {
+    docker.modem.dial(
+      { path: `/v4.0.0/libpod/containers/${encodeURIComponent(name)}/healthcheck?`, method: "GET", statusCodes: { 200: true, 404: true, 409: true, 500: true } },
+      () => resolve(),
+    );
+  });
+}
+
 /** Waits until the container's health check passes; fails early, with its log, if it exits. */
 export async function waitHealthy(docker: Docker, name: string, timeoutMs = 120_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < until) {
+    await runHealthCheck(docker, name);
     const s = await containerState(docker, name);
     if (s === undefined) throw new Error(`container ${name} is gone`);
     if (!s.State.Running && !s.State.Restarting) {
       throw new Error(`container ${name} exited (code ${s.State.ExitCode}):\n${await logsTail(docker, name)}`);
     }
-    last = s.State.Health?.Status ?? "no health check";
+    // Podman reports no Health at all until the first check has run: that is "starting".
+    const hasCheck = (s.Config.Healthcheck?.Test ?? []).length > 0 && s.Config.Healthcheck?.Test?.[0] !== "NONE";
+    last = s.State.Health?.Status ?? (hasCheck ? "starting" : "no health check");
     if (last === "healthy" || last === "no health check") return;
-    await sleep(500);
+    await sleep(1000);
   }
   throw new Error(`container ${name} is not healthy after ${timeoutMs / 1000}s (last state: ${last}):\n${await logsTail(docker, name)}`);
 }
