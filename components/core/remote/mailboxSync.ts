@@ -4,7 +4,7 @@
 // config string or a password hash, and still goes through sqlString. Pure: builds text only; the
 // schema it writes to is files/postgres/schema.sql.
 import type { MailConfig } from "../config/config";
-import { sqlString } from "../render/renderMail";
+import { sqlString } from "../render/quote";
 import type { MailboxPasswordHashes } from "../render/secrets";
 
 export interface SenderLogin {
