@@ -3,9 +3,9 @@
 // customer (production topology). Then Dovecot and PostgreSQL from our images on a private
 // network, created from the same container descriptions and engine helpers the local runner
 // uses, with mailboxes written by the real mailbox sync: logins with every bcrypt flavour we
-// produce, refusals, LMTP delivery into the maildir layout 2.3 used, the dedupe script, the quota
-// policy Postfix asks, ManageSieve, Junk learning, Postfix's SASL dialog, and mail a Dovecot 2.3
-// left on the volume. Needs the container engine (root on our machines); builds the two images
+// produce, refusals, LMTP delivery into the maildir layout 2.3 used, the dedupe script, as many
+// concurrent LMTP sessions as Postfix opens, the quota policy Postfix asks, ManageSieve, Junk
+// learning, Postfix's SASL dialog, and mail a Dovecot 2.3 left on the volume. Needs the container engine (root on our machines); builds the two images
 // when missing. Containers and the network are named dev-dovecot-test-* and removed afterwards.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -442,6 +442,29 @@ describe("dovecot image: with PostgreSQL", () => {
     const other = `other-${Date.now()}@test`;
     assert.match(await deliver("alice@e2e.test", other), /^250 /);
     assert.equal(filesWith("alice@e2e.test", other).length, 1, "a new Message-ID is delivered");
+  });
+
+  it("accepts a recipient on 20 LMTP sessions to one mailbox at once", async () => {
+    // Postfix opens up to 20 LMTP sessions to Dovecot (default_destination_concurrency_limit). A
+    // burst to one mailbox must not get 451 "Too many concurrent deliveries" for some of them:
+    // Postfix would hold those back for minutes before retrying.
+    const sessions = Array.from({ length: 20 }, () => new Dialog(netConnect({ host: running().ip, port: 24 })));
+    try {
+      const replies = await Promise.all(
+        sessions.map(async (d) => {
+          await d.until(/^220 [^\n]*\n/m);
+          d.send("LHLO test\r\n");
+          await d.until(/^250 [^\n]*\n/m);
+          d.send("MAIL FROM:<someone@remote.example>\r\n");
+          await d.until(/^250 [^\n]*\n/m);
+          d.send("RCPT TO:<bob@e2e.test>\r\n");
+          return (await d.until(/^\d{3} [^\n]*\n/m)).trim();
+        }),
+      );
+      assert.deepEqual(replies.filter((r) => !r.startsWith("250 ")), []);
+    } finally {
+      for (const d of sessions) d.close();
+    }
   });
 
   it("answers Postfix's quota policy request with 552 over quota and DUNNO otherwise", async () => {
