@@ -5,8 +5,9 @@
 // uses, with mailboxes written by the real mailbox sync: logins with every bcrypt flavour we
 // produce, refusals, LMTP delivery into the maildir layout 2.3 used, the dedupe script, as many
 // concurrent LMTP sessions as Postfix opens, the quota policy Postfix asks, ManageSieve, Junk
-// learning, Postfix's SASL dialog, and mail a Dovecot 2.3 left on the volume. Needs the container engine (root on our machines); builds the two images
-// when missing. Containers and the network are named dev-dovecot-test-* and removed afterwards.
+// learning, Postfix's SASL dialog, and mail a Dovecot 2.3 left on the volume. Needs the container
+// engine (root on our machines); builds the two images when missing. Containers and the network
+// are named dev-dovecot-test-* and removed afterwards.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
