@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npm test`: the whole suite. Fast tests first (pure core, mock engine, tools, policies), then
-# the end-to-end suite, which starts real daemons on loopback and needs the Debian packages
-# from scripts/install-debian-packages.sh (installed here when missing, as root). Set E2E=0 to skip only the end-to-end
-# part while iterating; CI never sets it.
+# the image tests (test/images: our images on the container engine), then the end-to-end suite,
+# which starts real daemons on loopback and needs the Debian packages from
+# scripts/install-debian-packages.sh (installed here when missing, as root). Set E2E=0 to skip the
+# image and end-to-end parts while iterating; CI never sets it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,14 @@ for dir in test/unit test/mock test/tools test/policy; do
   [ -d "$dir" ] && while IFS= read -r f; do fast+=("$f"); done < <(find "$dir" -name '*.test.ts' | sort)
 done
 node --import tsx --test --test-reporter=spec "${fast[@]}"
+
+if [ "${E2E:-1}" != "0" ] && [ -d test/images ]; then
+  # Our images with the rendered files: each daemon's checker, and real clients against them.
+  # Needs the container engine; builds missing images. One file at a time (shared networks).
+  images=()
+  while IFS= read -r f; do images+=("$f"); done < <(find test/images -name '*.test.ts' | sort)
+  node --import tsx --test --test-concurrency=1 --test-reporter=spec "${images[@]}"
+fi
 
 if [ "${E2E:-1}" != "0" ]; then
   # The daemons the end-to-end suite runs; installs what is missing when run as root.

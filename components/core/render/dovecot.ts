@@ -1,22 +1,20 @@
-// Dovecot's rendered files: dovecot.conf (IMAP, LMTP, SASL and the quota policy for Postfix,
-// Sieve), the SQL auth settings, the global Sieve scripts and the Junk-learning hook. Pure:
-// reads templates from files/dovecot/, never writes.
+// Dovecot 2.4's rendered files: dovecot.conf (IMAP, LMTP, SASL and the quota policy for Postfix,
+// Sieve, Junk learning), the PostgreSQL connection it includes, the global Sieve scripts and the
+// Junk-learning hook with its Rspamd controller password. Pure: reads templates from
+// files/dovecot/, never writes.
 import type { MailConfig } from "../config/config";
 import { CONTAINER_PORTS, type Topology } from "../topology";
 import type { RenderedFile } from "./render";
-import { curlQuote, libpqQuote } from "./quote";
+import { curlQuote, dovecotString } from "./quote";
 import type { ServiceSecrets } from "./secrets";
 import { renderSpecs } from "./spec";
 import type { TemplateValues } from "./template";
 
 export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
-  const dir = topo.configDirs.dovecot;
   const pg = topo.internal.postgres;
   const values: TemplateValues = {
     hostname: cfg.hostname,
     listen: "*, ::",
-    // Internal services (LMTP, SASL, quota policy) listen on the service network.
-    internalListen: "*",
     baseDir: topo.paths.dovecotBase,
     logPath: topo.logs.dovecot,
     tlsCert: topo.paths.tlsCert,
@@ -26,12 +24,16 @@ export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     mailUser: topo.mailUser.name,
     mailRoot: topo.paths.mailRoot,
     sieveRoot: topo.paths.sieveRoot,
-    configDir: dir,
+    configDir: topo.configDirs.dovecot,
     imapPort: CONTAINER_PORTS.imap,
     imapsPort: CONTAINER_PORTS.imaps,
     sievePort: CONTAINER_PORTS.sieve,
+    // Dovecot listens on the ports; the hosts appear in the keep-in-sync notes for Postfix.
+    lmtpHost: topo.internal.lmtp.host,
     lmtpPort: topo.internal.lmtp.port,
+    saslHost: topo.internal.sasl.host,
     saslPort: topo.internal.sasl.port,
+    quotaPolicyHost: topo.internal.quotaPolicy.host,
     quotaPolicyPort: topo.internal.quotaPolicy.port,
     postmasterAddress: `postmaster@${cfg.domains[0].name}`,
     controllerHost: topo.internal.rspamdController.host,
@@ -42,8 +44,10 @@ export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     {
       service: "dovecot",
       template: "dovecot/dovecot-sql.conf.ext",
+      // 0600: only Dovecot's config process (root) reads it.
       secret: true,
-      values: { pgHost: pg.host, pgPort: pg.port, mailDbPassword: libpqQuote(secrets.mailDbPassword) },
+      mode: 0o600,
+      values: { pgHost: pg.host, pgPort: pg.port, mailDbPassword: dovecotString(secrets.mailDbPassword, "mailDbPassword") },
     },
     { service: "dovecot", template: "dovecot/sieve/dedupe.sieve", values: {} },
     { service: "dovecot", template: "dovecot/sieve/report-spam.sieve", values: {} },
@@ -52,7 +56,9 @@ export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     {
       service: "dovecot",
       template: "dovecot/rspamd-controller.curlrc",
+      // 0640 with the dovecot group: the learn services run as the dovecot user (dovecot.conf).
       secret: true,
+      mode: 0o640,
       values: { rspamdControllerPassword: curlQuote(secrets.rspamdControllerPassword) },
     },
   ]);

@@ -8,9 +8,22 @@ export function sqlString(value: string): string {
   return value.replace(/'/g, "''");
 }
 
-/** A libpq conninfo value, always quoted so spaces and quotes in passwords are safe. */
-export function libpqQuote(value: string): string {
-  return `'${oneLine(value, "database password").replace(/[\\']/g, "\\$&")}'`;
+/**
+ * A Dovecot 2.4 setting value, always double-quoted. Inside quotes the config parser unescapes
+ * `\x` to `x` (so `"` and `\` get a backslash) and never expands `$SET:`/`$ENV:` or treats `#` as
+ * a comment. Every value is then run through Dovecot's %{variable} expansion when a process uses
+ * it, where a run of `%` just before `{` loses one `%` (`%%{x}` means the text `%{x}`), and every
+ * other `%` stays as it is; so such runs get one more.
+ * ref: https://doc.dovecot.org/2.4.1/core/settings/syntax.html#basic-syntax
+ * ref: https://doc.dovecot.org/2.4.1/core/settings/variables.html
+ */
+export function dovecotString(value: string, what: string): string {
+  // Beyond line breaks: a leading \x01 marks a precompiled template inside Dovecot.
+  if (/[\x00-\x1f\x7f]/.test(value)) throw new Error(`${what} contains a line break or another control character; it cannot go into a Dovecot setting`);
+  const escaped = value
+    .replace(/[\\"]/g, "\\$&")
+    .replace(/(%+)(?=\{)/g, "$1%");
+  return `"${escaped}"`;
 }
 
 /** A value inside double quotes in a curl config file. */

@@ -1,15 +1,39 @@
 #!/bin/sh
-# Starts Dovecot in the foreground with the rendered files from /config laid over the package's
-# /etc/dovecot. A config change replaces the container, so copying once at start is enough.
-# CONFIG_SRC and CONFIG_DEST exist for tests, which run this copy in a temp folder.
+# Dovecot 2.4 in the foreground, as PID 1 (it reaps its own children and stops cleanly on the
+# engine's SIGTERM), reading the rendered configuration where it is mounted: /config/dovecot.conf,
+# read-only (/etc/dovecot/dovecot.conf links to it). Nothing is copied, so each file keeps the
+# owner and mode the deploy gave it: the SQL connection root-only, the Rspamd controller password
+# root:dovecot 0640. A config change replaces the container.
+#   (no argument)  run Dovecot
+#   check          validate the configuration with doveconf and exit with its status: non-zero,
+#                  with doveconf's message naming the file and line, on any error or warning
 set -eu
 
-src="${CONFIG_SRC:-/config}"
-dest="${CONFIG_DEST:-/etc/dovecot}"
-# -a keeps each file's mode and group: a 0640 root:dovecot secret stays readable by Dovecot's
-# processes (cp -R would make it root:root). The folder itself keeps its package owner and mode.
-cp -a "$src/." "$dest/"
-chown root:root "$dest"
-chmod 0755 "$dest"
-doveconf -n >/dev/null
-exec dovecot -F
+conf=/config/dovecot.conf
+
+case "${1:-}" in
+  check)
+    # Only /config is mounted for a check (no volume, no certificate, no network): doveconf
+    # parses every file and setting without opening what the settings point at.
+    if ! err=$(doveconf -c "$conf" -n 2>&1 >/dev/null); then
+      printf '%s\n' "$err" >&2
+      echo "dovecot: $conf is not valid" >&2
+      exit 1
+    fi
+    if [ -n "$err" ]; then
+      # A warning (an obsolete or ambiguous setting) is a finding too: the file is ours.
+      printf '%s\n' "$err" >&2
+      echo "dovecot: $conf has warnings" >&2
+      exit 1
+    fi
+    echo "dovecot: $conf OK"
+    exit 0
+    ;;
+  "") ;;
+  *)
+    echo "usage: mailstack-entrypoint [check]" >&2
+    exit 64
+    ;;
+esac
+
+exec dovecot -F -c "$conf"
