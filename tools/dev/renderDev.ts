@@ -44,8 +44,13 @@ export function devTopology(kind: string, root: string): Topology {
 
 /** Writes every rendered file under the topology's host config dirs; returns the topology. */
 export function renderDev(file: string, kind: string, root: string, secrets?: ServiceSecrets): Topology {
-  const cfg = loadStack(file);
   const topo = devTopology(kind, root);
+  renderInto(loadStack(file), topo, secrets);
+  return topo;
+}
+
+/** Writes every rendered file of `cfg` under `topo`'s host config dirs, owned as the push owns them. */
+export function renderInto(cfg: MailConfig, topo: Topology, secrets?: ServiceSecrets): void {
   for (const f of renderServiceFiles(cfg, secrets ?? devSecrets(cfg), topo)) {
     const p = join(hostConfigDir(topo, f.service), f.path);
     mkdirSync(dirname(p), { recursive: true });
@@ -53,7 +58,6 @@ export function renderDev(file: string, kind: string, root: string, secrets?: Se
     chmodSync(p, f.mode);
     chownSync(p, 0, CONFIG_FILE_OWNER[f.service].gid);
   }
-  return topo;
 }
 
 if (process.argv[1]?.endsWith("renderDev.ts")) {
