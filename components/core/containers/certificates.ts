@@ -20,11 +20,13 @@ export const MAIL_CERTIFICATE = "mail";
 
 /**
  * Local stack only: the name the printed webmail URL uses, `<mail host>.localhost`. Browsers
- * (Chromium, Firefox) and curl resolve every `*.localhost` name to loopback by themselves
+ * (Chromium: checked; Firefox) resolve every `*.localhost` name to loopback by themselves
  * (RFC 6761 6.3), so the URL opens as printed with no /etc/hosts entry, and the name can be on the
  * mail certificate: pebble validates it by HTTP-01 like any other, through the engine's DNS, where
  * it is one more network alias of the nginx container. An IP address (127.0.0.1) cannot be on it:
  * certbot 4.0 requests DNS names only, and pebble would validate 127.0.0.1 against itself.
+ * Programs that use the system resolver may not resolve it (glibc without nss-myhostname, curl
+ * 7.88): they connect to 127.0.0.1 and name the host by SNI (curl --resolve), as the tests do.
  */
 export function localWebmailHost(cfg: Pick<MailConfig, "hostname">): string {
   return `${cfg.hostname}.localhost`;
