@@ -6,9 +6,9 @@
 // is retried.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 
 import { webCertificates } from "../../components/core/containers/certificates";
 import { FILES_DIR } from "../../components/core/paths";
@@ -41,8 +41,14 @@ function serialOf(certFile: string): string {
   return execFileSync("openssl", ["x509", "-in", certFile, "-noout", "-serial"], { encoding: "utf8" }).trim();
 }
 
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
 function setup() {
   const dir = tempDir("mailstack-certsync-");
+  dirs.push(dir);
   const reloads = join(dir, "reloads.log");
   const env = {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
