@@ -8,6 +8,7 @@ import { CertSync } from "./certSync";
 import { ConfigPush } from "./configPush";
 import { Containers } from "./containers";
 import type { MailConfig } from "./core/config/config";
+import { webCertificates } from "./core/containers/certificates";
 import type { DnsRecord } from "./core/dns/dnsRecords";
 import { containerName, type Topology } from "./core/topology";
 import { imagePlans } from "./core/containers/images";
@@ -54,7 +55,7 @@ export class MailStack extends pulumi.ComponentResource {
       child,
     );
     const localSsh = new LocalSshAccess("local-ssh", this.server.ssh, child);
-    const certSync = new CertSync("cert-sync", { hostname: cfg.hostname, ssh: this.server.ssh, serverReady: this.server.ready }, child);
+    const certSync = new CertSync("cert-sync", { certificates: webCertificates(cfg, topology), ssh: this.server.ssh, serverReady: this.server.ready }, child);
     // Created by Containers right after the postgres container, which it needs; Roundcube waits for it.
     let mailboxes: Mailboxes | undefined;
     new Containers(

@@ -47,7 +47,7 @@ export function customerStackFile(c: NewCustomer): { text: string; config: MailC
     "config:",
     "  # The mail host: its A/AAAA, PTR and certificate name. Must be inside one of the domains' zones.",
     `  ${ns}:hostname: ${q(`mail.${c.domain}`)}`,
-    "  # Receives certificate expiry notices from Let's Encrypt.",
+    "  # Let's Encrypt account contact (account notices; Let's Encrypt sends no expiry warnings since June 2025).",
     `  ${ns}:acmeEmail: ${q(c.acmeEmail ?? postmaster)}`,
     "  # DKIM selector; change it to rotate the signing key.",
     `  ${ns}:dkimSelector: ${q(DEFAULTS.dkimSelector)}`,

@@ -1,18 +1,21 @@
 <?php
 // Roundcube webmail on https://{{ hostname }}/, rendered by the mail stack from
 // files/roundcube/config.inc.php; local edits are overwritten by the next `pulumi up`.
-// Holds the database password and des_key: keep it readable by the PHP user only.
+// The Roundcube image installs it as Debian's /etc/roundcube/config.inc.php (0640 root:www-data):
+// it holds the database password and des_key. Roundcube reads defaults.inc.php first, then this.
+// ref: https://github.com/roundcube/roundcubemail/blob/1.6.22/config/defaults.inc.php
+$config = [];
 
-// No `$config = [];` here: the official image includes this file after the config it generates
-// (logging to stdout, temp dir), and resetting the array would throw those settings away.
-
-// Database: Roundcube's own role and database (sessions, contacts, preferences); never the
-// mail lookup tables.
+// ------------------------------------------------------------------------------- Database ---
+// Roundcube's own role and database (sessions, contacts, preferences); never the mail lookup
+// tables. The Roundcube container creates or upgrades the tables at every start.
 $config['db_dsnw'] = '{{ dbDsn }}';
 
-// Roundcube reaches Dovecot and Postfix by their internal names, but always over TLS and with
-// the certificate checked against the public mail host name: the Docker network is private, yet
-// checking costs nothing and a wrong peer can never see a user's password.
+// ------------------------------------------------------------------- IMAP, SMTP, Sieve ---
+// Roundcube reaches Dovecot and Postfix by their service names, but always over STARTTLS and
+// with the certificate checked against the public mail host name (the certificate names
+// {{ hostname }}, not the container): the network is private, yet checking costs nothing and a
+// wrong peer never sees a user's password.
 $mailTls = [
     'ssl' => [
         'verify_peer' => true,
@@ -22,7 +25,7 @@ $mailTls = [
     ],
 ];
 
-// tls:// is STARTTLS on the plain port (143, 587, 4190).
+// tls:// is STARTTLS on the plain port.
 $config['imap_host'] = 'tls://{{ imapHost }}:{{ imapPort }}';
 $config['imap_conn_options'] = $mailTls;
 $config['smtp_host'] = 'tls://{{ smtpHost }}:{{ smtpPort }}';
@@ -31,6 +34,7 @@ $config['smtp_conn_options'] = $mailTls;
 $config['smtp_user'] = '%u';
 $config['smtp_pass'] = '%p';
 
+// ------------------------------------------------------------------------------ Logins ---
 // Logins are full addresses; "alice" alone becomes alice@{{ primaryDomain }}.
 $config['username_domain'] = '{{ primaryDomain }}';
 $config['username_domain_forced'] = false;
@@ -43,11 +47,20 @@ $config['support_url'] = '{{ supportUrl }}';
 $config['des_key'] = '{{ desKey }}';
 $config['cipher_method'] = 'AES-256-CBC';
 
-// Served only over HTTPS by Caddy.
+// Served only over HTTPS by nginx (which passes HTTPS=on over FastCGI).
 $config['use_https'] = true;
 $config['session_samesite'] = 'Strict';
 $config['enable_installer'] = false;
 $config['ip_check'] = true;
+
+// PHP-FPM copies the workers' output into the container log (catch_workers_output).
+$config['log_driver'] = 'stdout';
+
+// --------------------------------------------------------------------------- Messages ---
+// Keep in sync: rendered from MESSAGE_SIZE_LIMIT, like Postfix's message_size_limit. Roundcube
+// allows attachments up to this / 1.33 (their base64 size).
+// ref: https://www.postfix.org/postconf.5.html#message_size_limit
+$config['max_message_size'] = {{ messageSizeLimit }};
 
 $config['skin'] = 'elastic';
 $config['enable_spellcheck'] = false;
@@ -58,13 +71,14 @@ $config['junk_mbox'] = 'Junk';
 $config['trash_mbox'] = 'Trash';
 $config['create_default_folders'] = true;
 
-$config['plugins'] = ['archive', 'managesieve'];
+// ---------------------------------------------------------------------------- Plugins ---
+$config['plugins'] = [{{ plugins }}];
 
-// archive plugin: "Archive" button moves mail into one folder.
+// archive: the "Archive" button moves mail into one folder.
 $config['archive_mbox'] = 'Archive';
 $config['archive_type'] = '';
 
-// managesieve plugin: filters and vacation replies, stored by Dovecot's ManageSieve.
+// managesieve: filters and vacation replies, stored by Dovecot's ManageSieve.
 $config['managesieve_host'] = 'tls://{{ sieveHost }}:{{ sievePort }}';
 $config['managesieve_conn_options'] = $mailTls;
 $config['managesieve_vacation'] = 1;

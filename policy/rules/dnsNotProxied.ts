@@ -1,7 +1,8 @@
 // Rule (a): no Cloudflare DNS record of the mail stack is proxied. Applies to every record type,
 // not only A/AAAA: every name this stack publishes is the mail host or points at it (autoconfig,
 // mta-sts, webmail), and Cloudflare's proxy carries only HTTP(S). SMTP and IMAP to a proxied name
-// fail, and Caddy's ACME challenge and the host's own certificate break behind it.
+// fail, and certbot's HTTP-01 challenge (served by nginx) and the host's own certificate break
+// behind it.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { DNS_RECORD } from "./types";
 

@@ -188,11 +188,16 @@ describe("database setup command", () => {
 });
 
 describe("certificate hook units", () => {
+  const certs = [
+    { name: "mail", names: ["mail.example.com"] },
+    { name: "web-example.com", names: ["mta-sts.example.com", "autoconfig.example.com", "autodiscover.example.com"] },
+  ];
+
   it("install the script, service and timer, enable the timer and run the hook once", () => {
     const root = mkdtempSync(join(tmp, "certsync-"));
     const units = join(root, "units");
     const scriptPath = join(root, "bin", "sync-certs.sh");
-    const plan = certSyncFiles("mail.example.com", { unitDir: units, scriptPath, tlsDir: join(root, "tls") });
+    const plan = certSyncFiles(certs, { unitDir: units, scriptPath, tlsDir: join(root, "tls") });
     const file = join(root, "install.sh");
     writeFileSync(file, plan.script);
     shellcheck(file);
@@ -206,41 +211,49 @@ describe("certificate hook units", () => {
       `start ${CERT_SYNC_UNIT}.service`,
     ]);
     const service = readFileSync(join(units, `${CERT_SYNC_UNIT}.service`), "utf8");
-    assert.match(service, /^ExecStart=\/usr\/bin\/env MAIL_HOST=mail\.example\.com \/bin\/bash \/srv\/mail\/bin\/sync-certs\.sh$/m);
+    assert.match(service, /^Environment="CERTIFICATES=mail=mail\.example\.com web-example\.com=mta-sts\.example\.com,autoconfig\.example\.com,autodiscover\.example\.com"$/m);
+    assert.match(service, /^ExecStart=\/bin\/bash \/srv\/mail\/bin\/sync-certs\.sh$/m);
     assert.match(service, /^Type=oneshot$/m);
     assert.match(readFileSync(join(units, `${CERT_SYNC_UNIT}.timer`), "utf8"), /^OnUnitActiveSec=5min$/m);
-    // A different host name is a different hash: the command reruns and rewrites the service.
-    assert.notEqual(certSyncFiles("mail.example.org", { unitDir: units, scriptPath }).contentHash, plan.contentHash);
+    // Another certificate list is a different hash: the command reruns and rewrites the service.
+    assert.notEqual(certSyncFiles(certs.slice(0, 1), { unitDir: units, scriptPath }).contentHash, plan.contentHash);
   });
 
-  it("fail the deploy when the first run leaves no certificate, not when only a reload failed", () => {
+  it("fail the deploy when the first run leaves a certificate missing, not when only a reload failed", () => {
     const root = mkdtempSync(join(tmp, "certsync-fail-"));
     const tls = join(root, "tls");
     const file = join(root, "install.sh");
-    writeFileSync(file, certSyncFiles("mail.example.com", { unitDir: join(root, "units"), scriptPath: join(root, "sync-certs.sh"), tlsDir: tls }).script);
+    writeFileSync(file, certSyncFiles(certs, { unitDir: join(root, "units"), scriptPath: join(root, "sync-certs.sh"), tlsDir: tls }).script);
     const bin = stubs({ systemctl: 'case "$1" in start) exit 1 ;; esac' });
     const env = { PATH: `${bin}:${process.env.PATH}` };
     const none = spawnSync("sh", [file], { env, encoding: "utf8" });
     assert.notEqual(none.status, 0);
-    assert.match(none.stderr, /has no certificate/);
-    mkdirSync(tls);
-    writeFileSync(join(tls, "fullchain.pem"), "cert");
-    writeFileSync(join(tls, "privkey.pem"), "key");
+    assert.match(none.stderr, /lacks a certificate/);
+    mkdirSync(join(tls, "mail"), { recursive: true });
+    writeFileSync(join(tls, "mail", "fullchain.pem"), "cert");
+    writeFileSync(join(tls, "mail", "privkey.pem"), "key");
+    const oneMissing = spawnSync("sh", [file], { env, encoding: "utf8" });
+    assert.notEqual(oneMissing.status, 0, "the domain's certificate is still missing");
+    mkdirSync(join(tls, "web-example.com"));
+    writeFileSync(join(tls, "web-example.com", "fullchain.pem"), "cert");
+    writeFileSync(join(tls, "web-example.com", "privkey.pem"), "key");
     const reloadOnly = spawnSync("sh", [file], { env, encoding: "utf8" });
     assert.equal(reloadOnly.status, 0, reloadOnly.stderr);
-    assert.match(reloadOnly.stderr, /a certificate is in place/);
+    assert.match(reloadOnly.stderr, /every certificate is in place/);
   });
 
   it("pass systemd-analyze verify", { skip: spawnSync("systemd-analyze", ["--version"]).status !== 0 && "systemd-analyze not installed" }, () => {
     const units = mkdtempSync(join(tmp, "units-"));
-    const plan = certSyncFiles("mail.example.com", { unitDir: units });
+    const plan = certSyncFiles(certs, { unitDir: units });
     for (const f of plan.files.filter((x) => x.path.startsWith(units))) writeFileSync(f.path, f.content);
     const r = spawnSync("systemd-analyze", ["verify", join(units, `${CERT_SYNC_UNIT}.service`), join(units, `${CERT_SYNC_UNIT}.timer`)], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.equal(r.stderr.trim(), "", "no warnings (unknown keys are only warnings)");
   });
 
-  it("refuse a host name that could inject into the unit file", () => {
-    assert.throws(() => certSyncFiles("mail.example.com\nExecStartPre=/bin/false"), /not a host name/);
+  it("refuse a name that could inject into the unit file or the script", () => {
+    assert.throws(() => certSyncFiles([{ name: "mail", names: ["mail.example.com\nExecStartPre=/bin/false"] }]), /not a host name/);
+    assert.throws(() => certSyncFiles([{ name: "mail\"; reboot", names: ["mail.example.com"] }]), /not a certificate name/);
+    assert.throws(() => certSyncFiles([]), /at least one certificate/);
   });
 });

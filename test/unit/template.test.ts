@@ -20,6 +20,6 @@ describe("strict templates", () => {
   });
 
   it("refuses a malformed placeholder instead of passing it through", () => {
-    assert.throws(() => renderTemplate("caddy/Caddyfile", "a = {{ host name }}\n", { host: "x" }), /caddy\/Caddyfile: malformed placeholder on line 1/);
+    assert.throws(() => renderTemplate("nginx/nginx.conf", "a = {{ host name }}\n", { host: "x" }), /nginx\/nginx\.conf: malformed placeholder on line 1/);
   });
 });

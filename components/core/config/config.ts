@@ -67,7 +67,7 @@ const aliasSchema = z.strictObject({
 
 const rawSchema = z.strictObject({
   hostname: text("the mail host name, such as mail.example.com"),
-  acmeEmail: text("the ACME contact address for certificate expiry notices"),
+  acmeEmail: text("the ACME account contact address (Let's Encrypt account notices)"),
   dkimSelector: z
     .string()
     .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {

@@ -156,13 +156,15 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       healthcheck: health(tcpCheck(CONTAINER_PORTS.http)),
       // Locally, pebble validates HTTP-01 challenges by name: the web names resolve to nginx on
       // the service network. Never in production, where they must resolve to the public address.
-      aliases: local ? webCertificates(cfg).flatMap((c) => c.names) : [],
+      // The local webmail name (<mail host>.localhost) is among them: see localWebmailHost.
+      aliases: local ? webCertificates(cfg, topo).flatMap((c) => c.names) : [],
       waitsFor: ["certificate"],
     }),
     spec("certbot", {
       mounts: [config("certbot"), mount("letsencrypt", p.letsencrypt, false), mount("acmeWebroot", p.acmeWebroot, false), ...testCa],
       ports: [],
-      // Healthy once every certificate has been obtained (or renewed) at least once.
+      // Healthy while every certificate exists and none expires within 14 days (the entrypoint
+      // keeps this marker file; see files/images/certbot/entrypoint.sh).
       healthcheck: health(["CMD", "test", "-e", "/run/mailstack-certbot-ok"], 300),
       waitsFor: [],
     }),
@@ -172,7 +174,8 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       spec("pebble", {
         mounts: [mount("testCa", TEST_CA_DIR, false)],
         ports: [],
-        healthcheck: health(tcpCheck(14000)),
+        // Healthy once this run's root is published (the entrypoint removes the old one first).
+        healthcheck: health(["CMD", "test", "-s", `${TEST_CA_DIR}/pebble-root.pem`]),
         waitsFor: [],
       }),
     );

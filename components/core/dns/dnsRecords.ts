@@ -8,7 +8,10 @@ import type { DomainConfig, MailConfig } from "../config/config";
 import { zoneOf } from "../config/names";
 
 export const DNS_TTL = 3600;
-/** The only CA allowed by CAA, and the one Caddy is told to use (its ZeroSSL fallback would fail CAA). */
+/**
+ * The only CA allowed by CAA. certbot's ACME directory in production is Let's Encrypt's
+ * (topology LETS_ENCRYPT_DIRECTORY); any other CA would be refused at issuance.
+ */
 export const ACME_CA_DOMAIN = "letsencrypt.org";
 
 export type SrvData = { priority: number; weight: number; port: number; target: string };
@@ -77,7 +80,7 @@ export function mtaStsId(policy: string): string {
   return createHash("sha256").update(policy).digest("hex").slice(0, 20);
 }
 
-/** Extra host names served by Caddy per domain, each with A/AAAA, CAA and a certificate. */
+/** Extra host names nginx serves per domain, each with A/AAAA, CAA and a certificate (web-<domain>). */
 export function webHostNames(domain: string): string[] {
   return [`mta-sts.${domain}`, `autoconfig.${domain}`, `autodiscover.${domain}`];
 }

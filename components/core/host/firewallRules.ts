@@ -38,11 +38,11 @@ export function inboundRules(cfg: MailConfig, topo: Topology): InboundRule[] {
 }
 
 /** Ports the Docker containers publish, by service: only public services, never a database. */
-export function publishedPorts(topo: Topology): Record<"postfix" | "dovecot" | "caddy", number[]> {
+export function publishedPorts(topo: Topology): Record<"postfix" | "dovecot" | "nginx", number[]> {
   const p = topo.ports;
   return {
     postfix: [p.smtp, p.submissions, p.submission],
     dovecot: [p.imaps, p.imap, p.sieve],
-    caddy: [p.http, p.https],
+    nginx: [p.http, p.https],
   };
 }

@@ -1,24 +1,30 @@
 // The certificate hook on the VM as plain data: files/tls/sync-certs.sh installed at
-// /srv/mail/bin/sync-certs.sh, a oneshot systemd service that runs it for the mail host name, and
-// a timer that runs it every five minutes, plus the shell script (for `sh -s` over SSH) that
-// installs all three, enables the timer and runs the service once, so a (self-signed, until
-// Caddy has one) certificate exists before Postfix and Dovecot start. Installed by a remote
-// command rather than cloud-init: the hostname can change after first boot and the server
-// ignores later user data. Pure: reads files/tls/sync-certs.sh, returns text; it never touches
-// Caddy's storage or the daemons (the script itself does that on the VM).
+// /srv/mail/bin/sync-certs.sh, a oneshot systemd service that runs it for the stack's certificates
+// (components/core/containers/certificates.ts), and a timer that runs it every five minutes, plus
+// the shell script (for `sh -s` over SSH) that installs all three, enables the timer and runs the
+// service once, so a (self-signed, until certbot has one) certificate exists for every name before
+// Postfix, Dovecot and nginx start. Installed by a remote command rather than cloud-init: the
+// hostname and the domains can change after first boot and the server ignores later user data.
+// Pure: reads files/tls/sync-certs.sh, returns text; it never touches certbot's state or the
+// daemons (the script itself does that on the VM).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-import { VOLUME_MOUNT } from "../topology";
+import type { MailConfig } from "../config/config";
+import { MAIL_CERTIFICATE, webCertificates, type WebCertificate } from "../containers/certificates";
+import { hostDir } from "../containers/hostLayout";
 import { FILES_DIR } from "../paths";
+import { containerName, VOLUME_MOUNT, type Topology } from "../topology";
 
 export const CERT_SYNC_SCRIPT = `${VOLUME_MOUNT}/bin/sync-certs.sh`;
 /** Host folder bind-mounted (as a folder: the hook swaps symlinks in it) onto the topology's TLS dir. */
 export const HOST_TLS_DIR = `${VOLUME_MOUNT}/tls`;
 export const CERT_SYNC_UNIT = "mailstack-sync-certs";
 const UNIT_DIR = "/etc/systemd/system";
-const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CERT_NAME = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+// Punycode top-level domains (xn--...) included: internationalised domains arrive converted.
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+([a-z]{2,63}|xn--[a-z0-9-]{1,59})$/;
 
 export interface CertSyncFiles {
   /** Absolute path on the VM → content and mode. */
@@ -29,20 +35,71 @@ export interface CertSyncFiles {
   script: string;
 }
 
-export function certSyncService(hostname: string): string {
-  if (!HOSTNAME.test(hostname)) throw new Error(`"${hostname}" is not a host name the certificate hook can use`);
+/**
+ * The hook's CERTIFICATES value: `<name>=<DNS name>[,<DNS name>...]` entries separated by
+ * spaces. Refuses anything that is not a plain certificate or host name, so no value can inject a
+ * line into the unit file or a word into the script.
+ */
+export function certificatesEnv(certs: readonly WebCertificate[]): string {
+  if (certs.length === 0) throw new Error("the certificate hook needs at least one certificate");
+  return certs
+    .map((c) => {
+      if (!CERT_NAME.test(c.name)) throw new Error(`"${c.name}" is not a certificate name the certificate hook can use`);
+      for (const n of c.names) if (!HOSTNAME.test(n)) throw new Error(`"${n}" is not a host name the certificate hook can use`);
+      if (c.names.length === 0) throw new Error(`certificate ${c.name} has no names`);
+      return `${c.name}=${c.names.join(",")}`;
+    })
+    .join(" ");
+}
+
+/** Shell commands the hook runs to reload each daemon (an engine CLI, or a test's fake). */
+export interface HookReloads {
+  dovecot: string;
+  postfix: string;
+  nginx: string;
+}
+
+/** The reload commands on a host whose engine has a docker-compatible CLI (the VM's defaults). */
+export function engineReloads(topo: Topology, cli = "docker"): HookReloads {
+  return {
+    dovecot: `${cli} exec ${containerName(topo, "dovecot")} doveadm reload`,
+    postfix: `${cli} exec ${containerName(topo, "postfix")} postfix reload`,
+    nginx: `${cli} kill --signal HUP ${containerName(topo, "nginx")}`,
+  };
+}
+
+/**
+ * The hook's whole environment for a topology: what the local runner passes when it runs
+ * files/tls/sync-certs.sh on this host. For the production topology with engineReloads() it
+ * equals the script's own defaults, which is why the VM's unit sets CERTIFICATES only.
+ */
+export function certHookEnv(cfg: Pick<MailConfig, "hostname" | "domains">, topo: Topology, reloads: HookReloads): Record<string, string> {
+  return {
+    CERTIFICATES: certificatesEnv(webCertificates(cfg, topo)),
+    LETSENCRYPT_DIR: hostDir(topo, "letsencrypt"),
+    TLS_DIR: hostDir(topo, "tls"),
+    MAIL_CERTIFICATE,
+    RELOAD_DOVECOT: reloads.dovecot,
+    RELOAD_POSTFIX: reloads.postfix,
+    RELOAD_NGINX: reloads.nginx,
+  };
+}
+
+export function certSyncService(certs: readonly WebCertificate[]): string {
+  const env = certificatesEnv(certs);
   return [
     "[Unit]",
-    `Description=Copy the certificate of ${hostname} from Caddy to Postfix and Dovecot`,
+    "Description=Install certbot's certificates for Postfix, Dovecot and nginx",
     "Documentation=file://" + CERT_SYNC_SCRIPT,
-    // The certificates and Caddy's storage live on the volume; reloads go through Docker.
+    // certbot's state and the TLS folder live on the volume; reloads go through Docker.
     `RequiresMountsFor=${VOLUME_MOUNT}`,
     "After=docker.service",
     "",
     "[Service]",
     "Type=oneshot",
-    // The script's other defaults (Caddy's storage, TLS folder, reload commands) are the VM's.
-    `ExecStart=/usr/bin/env MAIL_HOST=${hostname} /bin/bash ${CERT_SYNC_SCRIPT}`,
+    // The script's other defaults (certbot's folder, TLS folder, reload commands) are the VM's.
+    `Environment="CERTIFICATES=${env}"`,
+    `ExecStart=/bin/bash ${CERT_SYNC_SCRIPT}`,
     "",
   ].join("\n");
 }
@@ -50,7 +107,7 @@ export function certSyncService(hostname: string): string {
 export function certSyncTimer(): string {
   return [
     "[Unit]",
-    "Description=Copy a renewed mail certificate from Caddy to Postfix and Dovecot every 5 minutes",
+    "Description=Install renewed certificates from certbot for Postfix, Dovecot and nginx every 5 minutes",
     "",
     "[Timer]",
     "OnBootSec=1min",
@@ -67,15 +124,15 @@ export function certSyncTimer(): string {
 export interface CertSyncPaths {
   unitDir?: string;
   scriptPath?: string;
-  /** Where the hook puts fullchain.pem and privkey.pem (its TLS_CERT/TLS_KEY defaults). */
+  /** Where the hook keeps one sub-folder per certificate (its TLS_DIR default). */
   tlsDir?: string;
 }
 
-export function certSyncFiles(hostname: string, paths: CertSyncPaths = {}): CertSyncFiles {
+export function certSyncFiles(certs: readonly WebCertificate[], paths: CertSyncPaths = {}): CertSyncFiles {
   const { unitDir = UNIT_DIR, scriptPath = CERT_SYNC_SCRIPT, tlsDir = HOST_TLS_DIR } = paths;
   const files = [
     { path: scriptPath, content: readFileSync(join(FILES_DIR, "tls", "sync-certs.sh"), "utf8"), mode: "0755" },
-    { path: `${unitDir}/${CERT_SYNC_UNIT}.service`, content: certSyncService(hostname), mode: "0644" },
+    { path: `${unitDir}/${CERT_SYNC_UNIT}.service`, content: certSyncService(certs), mode: "0644" },
     { path: `${unitDir}/${CERT_SYNC_UNIT}.timer`, content: certSyncTimer(), mode: "0644" },
   ];
   const h = createHash("sha256");
@@ -92,18 +149,21 @@ export function certSyncFiles(hostname: string, paths: CertSyncPaths = {}): Cert
       `mv -f '${f.path}.tmp' '${f.path}'`,
     );
   }
+  // Every certificate must have a pair in place after the first run: nginx, Postfix and Dovecot
+  // refuse to start without theirs.
+  const pairs = certs.map((c) => `[ -s '${tlsDir}/${c.name}/fullchain.pem' ] && [ -s '${tlsDir}/${c.name}/privkey.pem' ]`).join(" && ");
   lines.push(
     "systemctl daemon-reload",
     `systemctl enable --now ${CERT_SYNC_UNIT}.timer`,
-    // Runs it now and waits: Postfix and Dovecot are created only after a certificate exists.
-    // A failed reload (Postfix or Dovecot not running yet while Caddy already has a newer
-    // certificate) leaves the new pair installed, which the daemons read when they start: only
-    // a missing certificate fails the deploy.
+    // Runs it now and waits: the daemons are created only after every certificate exists. A
+    // failed reload (a daemon not running yet while certbot already has a newer certificate)
+    // leaves the new pair installed, which the daemons read when they start: only a missing
+    // certificate fails the deploy.
     `if ! systemctl start ${CERT_SYNC_UNIT}.service; then`,
-    `  if [ -s '${tlsDir}/fullchain.pem' ] && [ -s '${tlsDir}/privkey.pem' ]; then`,
-    `    echo "certificate hook failed (journalctl -u ${CERT_SYNC_UNIT}); a certificate is in place, continuing" >&2`,
+    `  if ${pairs}; then`,
+    `    echo "certificate hook failed (journalctl -u ${CERT_SYNC_UNIT}); every certificate is in place, continuing" >&2`,
     "  else",
-    `    echo "certificate hook failed and ${tlsDir} has no certificate: journalctl -u ${CERT_SYNC_UNIT}" >&2`,
+    `    echo "certificate hook failed and ${tlsDir} lacks a certificate: journalctl -u ${CERT_SYNC_UNIT}" >&2`,
     "    exit 1",
     "  fi",
     "fi",

@@ -3,6 +3,7 @@
 // ServiceSecrets. Pure: reads templates from files/postfix/, never writes.
 import type { MailConfig } from "../config/config";
 import { CONTAINER_PORTS, type Topology } from "../topology";
+import { MESSAGE_SIZE_LIMIT } from "./limits";
 import type { RenderedFile } from "./render";
 import { oneLine } from "./quote";
 import type { ServiceSecrets } from "./secrets";
@@ -25,6 +26,7 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
   }
   const main: TemplateValues = {
     hostname: cfg.hostname,
+    messageSizeLimit: MESSAGE_SIZE_LIMIT,
     mynetworks: topo.mynetworks.join(" "),
     queueDirectory: topo.paths.postfixQueue,
     dataDirectory: topo.paths.postfixData,

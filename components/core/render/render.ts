@@ -4,9 +4,12 @@
 // is bind-mounted read-only onto the service's config directory in its container.
 import type { MailConfig } from "../config/config";
 import type { ServiceName, Topology } from "../topology";
+import { certbotFiles } from "./certbot";
 import { dovecotFiles } from "./dovecot";
+import { nginxFiles } from "./nginx";
 import { postfixFiles } from "./postfix";
 import { postgresFiles } from "./postgres";
+import { roundcubeFiles } from "./roundcube";
 import { rspamdFiles } from "./rspamd";
 import type { ServiceSecrets } from "./secrets";
 import { valkeyFiles } from "./valkey";
@@ -24,7 +27,7 @@ export interface RenderedFile {
 
 type Renderer = (cfg: MailConfig, secrets: ServiceSecrets, topo: Topology) => RenderedFile[];
 
-const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles];
+const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles];
 
 export function renderServiceFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const files = RENDERERS.flatMap((render) => render(cfg, secrets, topo));

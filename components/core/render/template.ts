@@ -2,7 +2,7 @@
 // template stays a real config file that a Postfix or Dovecot admin can read. An undefined
 // placeholder is an error naming the file and the placeholder; it never renders as "".
 // Double braces were chosen because no daemon we template uses them (Postfix `$x`, Dovecot
-// `%{x}`, Rspamd `${X}`, Caddy `{x}`, PHP `$x`).
+// `%{x}`, Rspamd `${X}`, nginx `$x`, PHP `$x`).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
