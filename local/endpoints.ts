@@ -14,7 +14,10 @@ export interface LocalEndpoints {
   imap: number;
   imaps: number;
   sieve: number;
+  /** Opens as printed: the mail host's name under .localhost, which resolves to loopback. */
   webmail: string;
+  /** The mail host name every TLS port's certificate names. */
+  mailHost: string;
   /** Demo credentials: the file is mode 0600; never print them. */
   mailboxes: { address: string; password: string }[];
   maildir: string;

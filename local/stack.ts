@@ -21,14 +21,15 @@ import { databaseSetupInput } from "../components/core/remote/databaseSetup";
 import { mailboxSyncSql } from "../components/core/remote/mailboxSync";
 import { serviceContentHash } from "../components/core/remote/pushScript";
 import { renderServiceFiles, type RenderedFile } from "../components/core/render/render";
-import { LOCAL_NETWORKS, LOCAL_SINK, localTopology, type ServiceName, type Topology } from "../components/core/topology";
+import { LOCAL_NETWORKS, LOCAL_SINK, localTopology, SERVICES, type ServiceName, type Topology } from "../components/core/topology";
 import { STATE_DIR, type LocalEndpoints } from "./endpoints";
 import { ensureImages } from "./engine/buildImages";
 import { containerState, ensureNetwork, execOk, logsTail, removeContainer, removeNetwork, runOnce, startContainer, waitHealthy } from "./engine/containers";
 import { connectEngine, type Engine } from "./engine/engine";
 import { ensureOutside, removeOutside } from "./engine/outside";
+import { localWebmailUrl } from "../components/core/containers/certificates";
 import { ensureHostDir } from "./hostDirs";
-import { installCertificates } from "./certificates";
+import { runCertHook, waitPebbleRoot } from "./certificates";
 import { run } from "./proc";
 import { ensureSecrets, hashesOf, statePaths, writeRendered, type LocalSecrets } from "./state";
 
@@ -56,14 +57,16 @@ export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStac
   const cfg = loadConfig(choice.file);
   const topo = localTopology(stateDir, { greylisting: choice.greylisting });
   const plans = imagePlans(topo);
-  const only = process.env.DEV_ONLY?.split(",");
-  return { cfg, topo, plans, specs: containerSpecs(cfg, topo, plans).filter((s) => only === undefined || only.includes(s.service)) };
+  return { cfg, topo, plans, specs: containerSpecs(cfg, topo, plans) };
 }
 
-/** Start order: the database first (others need its roles), the web front and ACME last. */
-const START_ORDER: readonly string[] = ["postgres", "valkey", "rspamd", "dovecot", "postfix", "roundcube", "pebble", "nginx", "certbot"];
-/** Services whose image has a `check` mode for its rendered files. */
-const CHECKED: readonly ServiceName[] = ["dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"];
+/**
+ * Start order: pebble first (the local stand-in for Let's Encrypt publishes a new root at every
+ * start), the database (others need its roles), the mail daemons, the web front and ACME last.
+ */
+const START_ORDER: readonly string[] = ["pebble", "postgres", "valkey", "rspamd", "dovecot", "postfix", "roundcube", "nginx", "certbot"];
+/** Services whose image has a `check` mode for its rendered files: every one. */
+const CHECKED: readonly ServiceName[] = SERVICES;
 
 /** A published host port that something else holds: names the port and, where ss can tell, the process. */
 async function portHolder(ip: string, port: number): Promise<string | undefined> {
@@ -136,7 +139,8 @@ function writeOutputs(stack: LocalStack, secrets: LocalSecrets): LocalEndpoints 
     imap: t.ports.imap,
     imaps: t.ports.imaps,
     sieve: t.ports.sieve,
-    webmail: `https://127.0.0.1:${t.ports.https}/`,
+    webmail: localWebmailUrl(stack.cfg, t),
+    mailHost: stack.cfg.hostname,
     mailboxes: stack.cfg.mailboxes.map((m) => ({ address: m.address, password: secrets.mailboxes[m.address].password })),
     maildir: join(t.hostRoot, "vmail"),
     zone: p.zone,
@@ -186,8 +190,8 @@ export async function up(choice: StackChoice): Promise<void> {
   for (const d of dataDirs(stack.topo)) ensureHostDir(d);
   await ensureNetwork(docker, stack.topo.network);
   writeFileSync(p.stackFile, JSON.stringify(choice));
-  // A certificate (the real one, or a temporary one) for every name before anything reads it.
-  await installCertificates(stack, docker, { reload: false });
+  // A certificate (a kept one, or a temporary one) for every name before anything reads it.
+  await runCertHook(stack, engine, { daemonsRunning: false });
 
   const hashes = configHashes(files);
   const bySvc = new Map(stack.specs.map((s) => [s.service as string, s]));
@@ -202,13 +206,15 @@ export async function up(choice: StackChoice): Promise<void> {
       await startContainer(docker, spec, hash);
       log(`  ${spec.service.padEnd(9)} ${current === undefined ? "started" : "replaced"} (${elapsed()})`);
     }
+    if (spec.service === "pebble" && !same) await waitPebbleRoot(stack);
     if (spec.service === "postgres") {
       await waitHealthy(docker, spec.name);
       await setupDatabase(docker, stack, secrets);
     }
   }
+  // certbot turns healthy once it holds every certificate; then the hook installs them.
   for (const spec of stack.specs) await waitHealthy(docker, spec.name, spec.service === "certbot" ? 300_000 : 120_000);
-  await installCertificates(stack, docker, { reload: true });
+  await runCertHook(stack, engine, { daemonsRunning: true });
   const ep = writeOutputs(stack, secrets);
   const t = stack.topo;
   log(`local stack for ${stack.cfg.hostname} answering after ${elapsed()}`);
