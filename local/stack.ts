@@ -21,7 +21,7 @@ import { databaseSetupInput } from "../components/core/remote/databaseSetup";
 import { mailboxSyncSql } from "../components/core/remote/mailboxSync";
 import { serviceContentHash } from "../components/core/remote/pushScript";
 import { renderServiceFiles, type RenderedFile } from "../components/core/render/render";
-import { LOCAL_NETWORKS, LOCAL_SINK, localTopology, SERVICES, type ServiceName, type Topology } from "../components/core/topology";
+import { localInstance, localNetworks, localTopology, SERVICES, type ServiceName, type Topology } from "../components/core/topology";
 import { STATE_DIR, type LocalEndpoints } from "./endpoints";
 import { ensureImages } from "./engine/buildImages";
 import { containerState, ensureNetwork, execOk, logsTail, removeContainer, removeNetwork, runOnce, startContainer, waitHealthy } from "./engine/containers";
@@ -55,7 +55,7 @@ export function loadConfig(file: string): MailConfig {
 
 export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStack {
   const cfg = loadConfig(choice.file);
-  const topo = localTopology(stateDir, { greylisting: choice.greylisting });
+  const topo = localTopology(stateDir, { greylisting: choice.greylisting, instance: localInstance() });
   const plans = imagePlans(topo);
   return { cfg, topo, plans, specs: containerSpecs(cfg, topo, plans) };
 }
@@ -131,7 +131,7 @@ function writeOutputs(stack: LocalStack, secrets: LocalSecrets): LocalEndpoints 
   const t = stack.topo;
   const records = dnsRecords(stack.cfg, { ipv4: "127.0.0.1", ipv6: "::1", dkimTxt: (d) => dkimTxtContent(secrets.dkimPublic[d]) });
   writeFileSync(p.zone, zoneFile(records, `Local stack DNS records for ${stack.cfg.hostname} (127.0.0.1, ::1)`));
-  const out = LOCAL_NETWORKS.outside;
+  const out = localNetworks(localInstance()).outside;
   const endpoints: LocalEndpoints = {
     smtp: t.ports.smtp,
     submission: t.ports.submission,
@@ -145,7 +145,7 @@ function writeOutputs(stack: LocalStack, secrets: LocalSecrets): LocalEndpoints 
     maildir: join(t.hostRoot, "vmail"),
     zone: p.zone,
     remote: { netns: out.netns, address: out.hostAddress, sources: [...out.sources] },
-    sink: { host: LOCAL_SINK.host, port: LOCAL_SINK.port },
+    sink: { host: t.outboundRelay?.host ?? out.hostAddress, port: t.outboundRelay?.port ?? 0 },
   };
   // Holds the demo passwords: readable by root only, like the rest of the local secrets.
   writeFileSync(p.endpoints, `${JSON.stringify(endpoints, null, 2)}\n`, { mode: 0o600 });
@@ -178,7 +178,7 @@ export async function up(choice: StackChoice): Promise<void> {
   const reports = await ensureImages(docker, stack.plans, { buildDir: p.buildDir, log });
   const built = reports.filter((r) => r.built);
   log(`images: ${built.length > 0 ? `built ${built.map((r) => r.image).join(", ")}` : "all cached"} (${elapsed()})`);
-  await ensureOutside(LOCAL_NETWORKS.outside);
+  await ensureOutside(localNetworks(localInstance()).outside);
   await checkPorts(docker, stack);
 
   const secrets = ensureSecrets(STATE_DIR, stack.cfg);
@@ -235,7 +235,7 @@ function configHashes(files: readonly RenderedFile[]): Record<string, string> {
 export async function down(): Promise<void> {
   const p = statePaths(STATE_DIR);
   const engine = await connectEngine({ install: false });
-  const topo = localTopology(STATE_DIR);
+  const topo = localTopology(STATE_DIR, { instance: localInstance() });
   const ours = await ourContainers(engine.docker, topo);
   // Reverse start order: the web front first, the database last (it flushes on SIGINT).
   const rank = (c: Docker.ContainerInfo) => START_ORDER.indexOf(c.Labels[SERVICE_LABEL] ?? "");
@@ -245,7 +245,7 @@ export async function down(): Promise<void> {
     log(`  ${(c.Labels[SERVICE_LABEL] ?? name).padEnd(9)} removed`);
   }
   await removeNetwork(engine.docker, topo.network.name);
-  await removeOutside(LOCAL_NETWORKS.outside);
+  await removeOutside(localNetworks(localInstance()).outside);
   rmSync(p.stackFile, { force: true });
   log("local stack stopped; mail, secrets and data are kept in .local/");
 }
@@ -253,5 +253,5 @@ export async function down(): Promise<void> {
 /** For tests: the log of a service's container. */
 export async function serviceLog(service: string, lines = 60): Promise<string> {
   const engine = await connectEngine({ install: false });
-  return logsTail(engine.docker, `${localTopology(STATE_DIR).namePrefix}${service}`, lines);
+  return logsTail(engine.docker, `${localTopology(STATE_DIR, { instance: localInstance() }).namePrefix}${service}`, lines);
 }

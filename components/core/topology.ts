@@ -181,6 +181,21 @@ export const productionTopology: Topology = {
 };
 
 /**
+ * Several local stacks can run side by side on one machine (a developer's and a test run, or
+ * parallel work in several checkouts): MAILSTACK_INSTANCE=n (0 to 5, default 0) moves every host
+ * port up by n x 10000, and gives the containers, networks and namespace names and subnets of
+ * their own. Instance 0 is what the README documents.
+ */
+export const LOCAL_INSTANCES = 6;
+
+export function localInstance(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.MAILSTACK_INSTANCE ?? "0";
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n >= LOCAL_INSTANCES) throw new Error(`MAILSTACK_INSTANCE must be a number from 0 to ${LOCAL_INSTANCES - 1}, not "${raw}"`);
+  return n;
+}
+
+/**
  * The local stack's test networks, from 198.18.0.0/15 (RFC 2544's range for test networks), never
  * routed anywhere but between these networks and the host.
  *  - services: the engine network the containers share;
@@ -188,38 +203,47 @@ export const productionTopology: Topology = {
  *    (hostAddress) is where the stack's ports are published for the outside, as the VM publishes
  *    them on its public address; clients in the namespace use the source addresses.
  */
-export const LOCAL_NETWORKS = {
-  services: { name: "mailstack-local", ipv4Subnet: "198.18.0.0/24" },
-  outside: {
-    netns: "mailstack-outside",
-    hostInterface: "msout0",
-    prefixLength: 24,
-    hostAddress: "198.18.7.1",
-    sources: ["198.18.7.2", "198.18.7.3", "198.18.7.4", "198.18.7.5", "198.18.7.6"],
-  },
-} as const;
+export function localNetworks(instance = 0) {
+  const prefix = instance === 0 ? "mailstack" : `mailstack${instance}`;
+  const o = instance * 16;
+  return {
+    services: { name: `${prefix}-local`, ipv4Subnet: `198.18.${o}.0/24` },
+    outside: {
+      netns: `${prefix}-outside`,
+      hostInterface: `msout${instance}`,
+      prefixLength: 24,
+      hostAddress: `198.18.${o + 7}.1`,
+      sources: [2, 3, 4, 5, 6].map((h) => `198.18.${o + 7}.${h}`),
+    },
+  };
+}
 
 /** Local only: pebble's TLS certificate and issuing root, as certbot and Roundcube see them. */
 export const TEST_CA_DIR = "/etc/mailstack-test-ca";
 
 /** The local SMTP sink: outbound mail for other domains goes here (a test listens on the host). */
-export const LOCAL_SINK: Endpoint = { host: LOCAL_NETWORKS.outside.hostAddress, port: 12525 };
+export function localSink(instance = 0): Endpoint {
+  return { host: localNetworks(instance).outside.hostAddress, port: 12525 + instance * 10000 };
+}
 
 /** The local stack: same containers, host ports 10000 + the standard port, state under stateDir. */
-export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint; greylisting?: boolean } = {}): Topology {
+export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint; greylisting?: boolean; instance?: number } = {}): Topology {
+  const n = opts.instance ?? 0;
+  const nets = localNetworks(n);
+  const base = 10000 * (n + 1);
   return {
     ...productionTopology,
     kind: "local",
     hostRoot: join(stateDir, "data"),
-    namePrefix: "mailstack-",
-    publicBind: ["127.0.0.1", LOCAL_NETWORKS.outside.hostAddress],
-    ports: { smtp: 10025, submission: 10587, submissions: 10465, imap: 10143, imaps: 10993, sieve: 14190, http: 10080, https: 10443 },
-    network: { ...LOCAL_NETWORKS.services },
+    namePrefix: n === 0 ? "mailstack-" : `mailstack${n}-`,
+    publicBind: ["127.0.0.1", nets.outside.hostAddress],
+    ports: { smtp: base + 25, submission: base + 587, submissions: base + 465, imap: base + 143, imaps: base + 993, sieve: base + 4190, http: base + 80, https: base + 443 },
+    network: { ...nets.services },
     acme: { issuer: "pebble", directory: "https://pebble:14000/dir" },
     // Roundcube checks the mail certificates against pebble's root, which the pebble container
     // publishes into the test CA folder (see containerSpecs).
     paths: { ...containerPaths, webmailTrustedCa: `${TEST_CA_DIR}/pebble-root.pem` },
-    outboundRelay: opts.outboundRelay ?? LOCAL_SINK,
+    outboundRelay: opts.outboundRelay ?? localSink(n),
     greylisting: opts.greylisting ?? true,
   };
 }
