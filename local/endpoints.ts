@@ -4,8 +4,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../components/core/paths";
+import { localInstance } from "../components/core/topology";
 
-export const STATE_DIR = join(REPO_ROOT, ".local");
+/** .local/ for instance 0, .local-<n>/ for MAILSTACK_INSTANCE=n: stacks side by side never share data. */
+export const STATE_DIR = join(REPO_ROOT, localInstance() === 0 ? ".local" : `.local-${localInstance()}`);
 
 export interface LocalEndpoints {
   smtp: number;
