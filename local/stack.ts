@@ -247,7 +247,7 @@ export async function down(): Promise<void> {
   await removeNetwork(engine.docker, topo.network.name);
   await removeOutside(localNetworks(localInstance()).outside);
   rmSync(p.stackFile, { force: true });
-  log("local stack stopped; mail, secrets and data are kept in .local/");
+  log(`local stack stopped; mail, secrets and data are kept in ${STATE_DIR}`);
 }
 
 /** For tests: the log of a service's container. */
