@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { mtaStsPolicy } from "../../components/core/dnsRecords";
 import { renderWebFiles } from "../../components/core/renderWeb";
 import { localTopology, productionTopology, type Topology } from "../../components/core/topology";
