@@ -57,7 +57,7 @@ if [ "$status" -eq 0 ] && [ "${E2E:-1}" != "0" ] && matches "$@" --selectProject
 fi
 
 if [ "$ran" -eq 0 ]; then
-  echo "no test file matches: $*" >&2
+  echo "no test file matches: $*${E2E:+ (E2E=$E2E)}" >&2
   exit 1
 fi
 exit "$status"

@@ -7,7 +7,5 @@ export default async function e2eGlobalSetup(globalConfig: { maxWorkers: number 
   if (globalConfig.maxWorkers > 1) {
     throw new Error("the e2e project runs one file at a time: use `npm test` or add --runInBand (-i)");
   }
-  // Jest's progress line has no line break yet.
-  process.stdout.write("\n");
   await upE2eStack();
 }

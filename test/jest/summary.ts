@@ -41,7 +41,12 @@ for (const run of runs) {
   for (const suite of r.testResults) {
     // Failed with no failing test: the file did not load, or a hook around its tests threw.
     if (suite.status === "failed" && !suite.assertionResults.some((a) => a.status === "failed")) {
-      const reason = suite.message.replace(/\x1b\[[0-9;]*m/g, "").split("\n").find((l) => l.trim() !== "")?.trim();
+      // The first line of Jest's message that is not a "●" heading says why.
+      const reason = suite.message
+        .replace(/\x1b\[[0-9;]*m/g, "")
+        .split("\n")
+        .map((l) => l.trim())
+        .find((l) => l !== "" && !l.startsWith("●"));
       console.log(`${run}: ${suite.name} failed outside its tests: ${reason ?? "no message"}`);
       failed++;
     }
