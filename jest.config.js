@@ -14,39 +14,39 @@ const transform = {
 };
 
 /**
- * node:test had no timeout at all; Jest's default is 5 s. Each project gets room for its slowest
- * test on a loaded machine; longer tests state their own.
  * @param {string} name folder under test/ and the project's name
- * @param {number} testTimeout milliseconds per test and per beforeAll/afterAll
  * @param {import("jest").Config} [extra]
  * @returns {import("jest").Config}
  */
-const project = (name, testTimeout, extra = {}) => ({
+const project = (name, extra = {}) => ({
   displayName: name,
   rootDir: __dirname,
   roots: [`<rootDir>/test/${name}`],
   testMatch: ["**/*.test.ts"],
   testEnvironment: "node",
   transform,
-  testTimeout,
   ...extra,
 });
 
 /** @type {import("jest").Config} */
 module.exports = {
   projects: [
-    project("unit", 60_000),
+    project("unit"),
     // Each evaluation of the program under mocks runs in a child process of its own
     // (test/mock/harness/evaluate.ts): the Pulumi runtime cannot be reset within one.
-    project("mock", 120_000),
-    project("tools", 60_000),
-    project("policy", 60_000),
-    // Covers the per-file beforeAll that calls `local/cli.ts up` (a no-op once the global setup
-    // has started the stack; its own limit is 300 s).
-    project("e2e", 310_000, {
+    project("mock"),
+    project("tools"),
+    project("policy"),
+    // Sets its own, longer timeout: Jest reads testTimeout from the top level only.
+    project("e2e", {
       globalSetup: "<rootDir>/test/jest/e2eGlobalSetup.ts",
       globalTeardown: "<rootDir>/test/jest/e2eGlobalTeardown.ts",
+      setupFilesAfterEnv: ["<rootDir>/test/jest/e2eTimeout.ts"],
     }),
   ],
   testSequencer: "<rootDir>/test/jest/sequencer.js",
+  // Per test and per beforeAll/afterAll. node:test had no limit and Jest's default is 5 s: a
+  // mock-engine evaluation or a daemon's config checker can take longer on a loaded machine.
+  // Tests that need more state their own.
+  testTimeout: 120_000,
 };
