@@ -2,7 +2,7 @@
 // core (a bad value stops the program with every problem listed), builds the MailStack and
 // exports what operators and mail users need. No resource logic lives here.
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, CONFIG_NAMESPACE, ConfigError, parseMailConfig, type MailConfig } from "./components/core/config";
+import { CONFIG_KEYS, CONFIG_NAMESPACE, ConfigError, parseMailConfig, type MailConfig } from "./components/core/config/config";
 import { productionTopology } from "./components/core/topology";
 import { MailStack } from "./components/mailStack";
 

@@ -4,9 +4,10 @@
 // harness's own timing (evaluation only, process start-up excluded) and the resource count.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { REPO_ROOT } from "../components/core/stackFile";
+
 import { prodConfig, request } from "../test/mock/fixtures";
 import type { Evaluation } from "../test/mock/harness/types";
+import { REPO_ROOT } from "../components/core/paths";
 
 export interface ProgramPoint {
   domains: number;

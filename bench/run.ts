@@ -7,7 +7,7 @@
 // compete for the machine's cores.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../components/core/stackFile";
+
 import { sleep } from "../local/proc";
 import { parseBenchArgs } from "./args";
 import { withoutMilter } from "./baseline";
@@ -22,6 +22,7 @@ import { serviceRootPids } from "./services";
 import { benchTopology, down, e2eRunning, readEndpoints, STATE_DIR, upTimed } from "./stack";
 import { increments, isLinear, median, round } from "./stats";
 import { startSink, submissionRun } from "./submission";
+import { REPO_ROOT } from "../components/core/paths";
 
 /** Seconds to let the stack settle after start before idle memory is read (Rspamd loads maps, compiles regexps). */
 const SETTLE_MS = 15000;

@@ -5,9 +5,10 @@
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../components/core/stackFile";
+
 import { localTopology, type Topology } from "../components/core/topology";
 import { STATE_DIR } from "../local/endpoints";
+import { REPO_ROOT } from "../components/core/paths";
 
 export { readEndpoints, STATE_DIR } from "../local/endpoints";
 export const BENCH_STACK_FILE = join(REPO_ROOT, "bench", "Pulumi.bench.yaml");

@@ -5,7 +5,7 @@
 // other file; the file's text comes from components/core/authorizedKeys.ts.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { authorizedKeysFile, authorizedKeysScript } from "./core/authorizedKeys";
+import { authorizedKeysFile, authorizedKeysScript } from "./core/host/authorizedKeys";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface AdminSshKeysArgs {

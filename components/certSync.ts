@@ -6,7 +6,7 @@
 // It never touches Caddy, the containers or any rendered config.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { certSyncFiles } from "./core/certSync";
+import { certSyncFiles } from "./core/remote/certSync";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface CertSyncArgs {

@@ -4,12 +4,12 @@
 // secret. It renders nothing itself (components/core/render.ts does) and starts no container.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { MailConfig } from "./core/config";
-import { renderServiceFiles, type RenderedFile } from "./core/render";
-import type { ServiceSecrets } from "./core/secrets";
+import type { MailConfig } from "./core/config/config";
+import { renderServiceFiles, type RenderedFile } from "./core/render/render";
+import type { ServiceSecrets } from "./core/render/secrets";
 import type { ServiceName, Topology } from "./core/topology";
-import { pushScript, serviceContentHash } from "./core/pushScript";
-import { CONFIG_FILE_OWNER } from "./core/serviceAccounts";
+import { pushScript, serviceContentHash } from "./core/remote/pushScript";
+import { CONFIG_FILE_OWNER } from "./core/containers/serviceAccounts";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface ConfigPushArgs {

@@ -8,10 +8,10 @@ import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName, Topology } from "./core/topology";
-import { containerSpecs } from "./core/containerSpecs";
-import { PULLED_IMAGES } from "./core/containerSpecs";
-import { MAIL_NETWORK } from "./core/dockerNetwork";
-import { BUILT_IMAGES, imageBuildPlan } from "./core/imageBuild";
+import { containerSpecs } from "./core/containers/containerSpecs";
+import { PULLED_IMAGES } from "./core/containers/containerSpecs";
+import { MAIL_NETWORK } from "./core/host/dockerNetwork";
+import { BUILT_IMAGES, imageBuildPlan } from "./core/containers/imageBuild";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface ContainersArgs {

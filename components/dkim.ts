@@ -3,7 +3,7 @@
 // touches DNS or files itself; the DNS and config-push components consume its outputs.
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import type { MailConfig } from "./core/config";
+import type { MailConfig } from "./core/config/config";
 
 export class DkimKeys extends pulumi.ComponentResource {
   /** Private keys in PEM by domain (secret). */

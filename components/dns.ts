@@ -4,8 +4,8 @@
 // It never decides what the records are; that is components/core/dnsRecords.ts.
 import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
-import type { MailConfig } from "./core/config";
-import { dkimTxtContent, dnsRecords, type DnsRecord } from "./core/dnsRecords";
+import type { MailConfig } from "./core/config/config";
+import { dkimTxtContent, dnsRecords, type DnsRecord } from "./core/dns/dnsRecords";
 
 export interface MailDnsArgs {
   cfg: MailConfig;

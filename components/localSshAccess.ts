@@ -13,7 +13,7 @@ import {
   removeLocalSshAccessScript,
   writeLocalSshAccessScript,
   type LocalSshPaths,
-} from "./core/localSshAccess";
+} from "./core/host/localSshAccess";
 import type { SshAccess } from "./sshConnection";
 
 export class LocalSshAccess extends pulumi.ComponentResource {

@@ -8,9 +8,9 @@ import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { MailConfig } from "./core/config";
-import { databaseSetupScript } from "./core/databaseSetup";
-import { mailboxSyncSql } from "./core/mailboxSync";
+import type { MailConfig } from "./core/config/config";
+import { databaseSetupScript } from "./core/remote/databaseSetup";
+import { mailboxSyncSql } from "./core/remote/mailboxSync";
 import type { Topology } from "./core/topology";
 import { connectionOf, type SshAccess } from "./sshConnection";
 

@@ -7,12 +7,12 @@ import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { cloudInitUserData } from "./core/cloudInit";
-import type { MailConfig } from "./core/config";
+import { cloudInitUserData } from "./core/host/cloudInit";
+import type { MailConfig } from "./core/config/config";
 import { VOLUME_MOUNT, type Topology } from "./core/topology";
-import { inboundRules } from "./core/firewallRules";
-import { mailIpv6Address } from "./core/ipv6";
-import { knownHostsLine } from "./core/localSshAccess";
+import { inboundRules } from "./core/host/firewallRules";
+import { mailIpv6Address } from "./core/host/ipv6";
+import { knownHostsLine } from "./core/host/localSshAccess";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface MailServerArgs {

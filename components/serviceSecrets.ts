@@ -4,7 +4,7 @@
 // Output. It never renders or pushes anything.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { ServiceSecrets } from "./core/secrets";
+import type { ServiceSecrets } from "./core/render/secrets";
 
 export interface ServiceSecretsArgs {
   dkimPrivateKeys: pulumi.Output<Record<string, string>>;

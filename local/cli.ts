@@ -5,20 +5,20 @@
 // on unless MAILSTACK_GREYLISTING=off (tests/benchmarks), which is printed loudly.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { parseMailConfig, type MailConfig } from "../components/core/config";
-import { dkimTxtContent, dnsRecords } from "../components/core/dnsRecords";
-import { mailboxSyncSql } from "../components/core/mailboxSync";
-import { renderServiceFiles } from "../components/core/render";
-import { parseStackYaml, REPO_ROOT, stackFilePath } from "../components/core/stackFile";
+import { parseMailConfig, type MailConfig } from "../components/core/config/config";
+import { dkimTxtContent, dnsRecords } from "../components/core/dns/dnsRecords";
+import { mailboxSyncSql } from "../components/core/remote/mailboxSync";
+import { renderServiceFiles } from "../components/core/render/render";
+import { parseStackYaml, stackFilePath } from "../components/core/config/stackFile";
 import { localTopology, type Topology } from "../components/core/topology";
-import { zoneFile } from "../components/core/zoneFile";
+import { zoneFile } from "../components/core/dns/zoneFile";
 import { STATE_DIR, type LocalEndpoints } from "./endpoints";
 import { portOpen, run, runOk } from "./proc";
 import { ensureLogDir, unixUser } from "./services/common";
 import { LOCAL_SERVICES } from "./services/index";
 import type { LocalContext } from "./services/types";
 import { ensureCertificate, ensureSecrets, hashesOf, statePaths, writeRendered, type LocalSecrets } from "./state";
-
+import { REPO_ROOT } from "../components/core/paths";
 
 interface StackChoice {
   file: string;

@@ -3,7 +3,7 @@
 // field the runner renames breaks the readers at type-check time. Reads nothing else.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../components/core/stackFile";
+import { REPO_ROOT } from "../components/core/paths";
 
 export const STATE_DIR = join(REPO_ROOT, ".local");
 

@@ -5,9 +5,9 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { MailConfig } from "../components/core/config";
-import type { RenderedFile } from "../components/core/render";
-import type { MailboxPasswordHashes, ServiceSecrets } from "../components/core/secrets";
+import type { MailConfig } from "../components/core/config/config";
+import type { RenderedFile } from "../components/core/render/render";
+import type { MailboxPasswordHashes, ServiceSecrets } from "../components/core/render/secrets";
 import type { Topology } from "../components/core/topology";
 import { runOk } from "./proc";
 

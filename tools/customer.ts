@@ -5,10 +5,11 @@
 // Pulumi CLI and never handles a secret.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../components/core/config";
-import { REPO_ROOT, stackFilePath } from "../components/core/stackFile";
+import { ConfigError } from "../components/core/config/config";
+import { stackFilePath } from "../components/core/config/stackFile";
 import { customerStackFile, type NewCustomer } from "./customerFile";
 import { stackNameProblem } from "./stackNames";
+import { REPO_ROOT } from "../components/core/paths";
 
 export const USAGE = `usage: npm run customer -- new <name> --domain <domain> --zone-id <cloudflare-zone-id>
          --ssh-key <"ssh-ed25519 AAAA... comment" | path/to/key.pub> [--ssh-key ...]

@@ -7,11 +7,12 @@
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "../components/core/stackFile";
+
 import { FLEET_OPS, FleetUsageError, runFleet, selectStacks, type FleetOp, type FleetRun, type FleetWorkspace } from "./fleetRun";
 import { summaryTable } from "./fleetSummary";
 import { automationWorkspace } from "./fleetWorkspace";
 import { listCustomerStacks } from "./stackNames";
+import { REPO_ROOT } from "../components/core/paths";
 
 export const USAGE = "usage: npm run fleet -- preview|up|refresh [--concurrency N] [--only <name>[,<name>...]] [--org <pulumi-org>]";
 const DEFAULT_CONCURRENCY = 2;

@@ -10,7 +10,7 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, type OpMap, type OutputMap } from "@pulumi/pulumi/automation";
-import { knownHostsLine, LOCAL_SSH_ROOT, localSshPaths } from "../components/core/localSshAccess";
+import { knownHostsLine, LOCAL_SSH_ROOT, localSshPaths } from "../components/core/host/localSshAccess";
 import type { FleetOp, FleetWorkspace } from "./fleetRun";
 
 /**

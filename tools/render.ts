@@ -5,13 +5,13 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { dnsRecords } from "../components/core/dnsRecords";
-import { renderServiceFiles } from "../components/core/render";
-import { rspamdPasswordHash } from "../components/core/rspamdPassword";
-import { SECRET_PLACEHOLDER, type ServiceSecrets } from "../components/core/secrets";
-import { loadStackConfig } from "../components/core/stackFile";
+import { dnsRecords } from "../components/core/dns/dnsRecords";
+import { renderServiceFiles } from "../components/core/render/render";
+import { rspamdPasswordHash } from "../components/core/render/rspamdPassword";
+import { SECRET_PLACEHOLDER, type ServiceSecrets } from "../components/core/render/secrets";
+import { loadStackConfig } from "../components/core/config/stackFile";
 import { productionTopology } from "../components/core/topology";
-import { zoneFile } from "../components/core/zoneFile";
+import { zoneFile } from "../components/core/dns/zoneFile";
 
 function args(argv: string[]): { stack: string; out: string } {
   let stack = "";

@@ -3,7 +3,7 @@
 // (the documented example customer), which are never deployed. Owns the stack-name rule shared by the customer, fleet and touched-stacks
 // tools; reads only the root directory listing, never a stack file's content.
 import { readdirSync } from "node:fs";
-import { REPO_ROOT } from "../components/core/stackFile";
+import { REPO_ROOT } from "../components/core/paths";
 
 /** Stack names used by example stacks; never customers, never previewed or deployed. */
 // prod is the documented example customer (Pulumi.prod.yaml, placeholder secrets): it is read by

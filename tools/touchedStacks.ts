@@ -7,8 +7,9 @@
 //   npx tsx tools/touchedStacks.ts --all                                -> every customer
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { REPO_ROOT } from "../components/core/stackFile";
+
 import { RESERVED_STACKS, listCustomerStacks, stackOfPath } from "./stackNames";
+import { REPO_ROOT } from "../components/core/paths";
 
 export interface Selection {
   /** Customer stacks to preview or deploy, sorted. */

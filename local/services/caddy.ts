@@ -6,11 +6,12 @@
 // own files except through the sync hook.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { caddyCertificatePaths, caddyIssuerDir } from "../../components/core/renderWeb";
-import { FILES_DIR } from "../../components/core/template";
+import { caddyCertificatePaths, caddyIssuerDir } from "../../components/core/render/renderWeb";
+
 import type { Topology } from "../../components/core/topology";
 import { readPid, runOk, sleep, startDetached, stopPid, waitPorts } from "../proc";
 import type { LocalService } from "./types";
+import { FILES_DIR } from "../../components/core/paths";
 
 export const SYNC_CERTS = join(FILES_DIR, "tls", "sync-certs.sh");
 

@@ -6,7 +6,7 @@
 import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { renderFile } from "../../components/core/template";
+import { renderFile } from "../../components/core/render/template";
 import type { Topology } from "../../components/core/topology";
 import { readPid, run, runOk, startDetached, stopPid, waitPorts } from "../proc";
 import { statePaths } from "../state";

@@ -8,16 +8,16 @@ import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
 import { SMTPServer } from "smtp-server";
-import { parseMailConfig, type MailConfig } from "../../components/core/config";
-import { parseStackYaml, REPO_ROOT } from "../../components/core/stackFile";
+import { parseMailConfig, type MailConfig } from "../../components/core/config/config";
+import { parseStackYaml } from "../../components/core/config/stackFile";
 import { localTopology, type Topology } from "../../components/core/topology";
 import { readEndpoints, STATE_DIR, type LocalEndpoints } from "../../local/endpoints";
+import { REPO_ROOT } from "../../components/core/paths";
 
 export const E2E_STACK_FILE = join(REPO_ROOT, "test", "e2e", "Pulumi.e2e.yaml");
 export { STATE_DIR };
 export const REMOTE_ADDRESS = "127.0.0.2";
 export const HOST = "127.0.0.1";
-
 
 export interface MailStack {
   cfg: MailConfig;

@@ -1,7 +1,7 @@
 // Stack configs for the mock-engine tests: the example customer from Pulumi.prod.yaml, and
 // variations of it (reordered, one mailbox more, another DMARC policy).
 import { readFileSync } from "node:fs";
-import { parseStackYaml, stackFilePath } from "../../components/core/stackFile";
+import { parseStackYaml, stackFilePath } from "../../components/core/config/stackFile";
 import { MOCK_SECRET_MARKER, type EvaluateRequest } from "./harness/types";
 
 type Raw = Record<string, unknown> & { domains: Record<string, unknown>[]; mailboxes: Record<string, unknown>[]; aliases: Record<string, unknown>[] };

@@ -4,7 +4,7 @@
 // the probes prove the check itself can fail, in plain text and in base64.
 import assert from "node:assert/strict";
 import { describe, it } from "@jest/globals";
-import { pushScript } from "../../components/core/pushScript";
+import { pushScript } from "../../components/core/remote/pushScript";
 import { base64Markers, evaluate, holdsMarker, MOCK_SECRET_MARKER, unmarkedSecrets } from "./harness/types";
 import { prodConfig, request } from "./fixtures";
 

@@ -116,10 +116,10 @@ test("(e) publishing PostgreSQL, Redis or the Rspamd controller fails; mail port
 
 // The guards must accept what the program actually declares, or every real preview fails.
 test("the program's own firewall, published ports and pinned images pass the guards", async () => {
-  const { inboundRules, publishedPorts } = await import("../../components/core/firewallRules");
-  const { PULLED_IMAGES } = await import("../../components/core/containerSpecs");
+  const { inboundRules, publishedPorts } = await import("../../components/core/host/firewallRules");
+  const { PULLED_IMAGES } = await import("../../components/core/containers/containerSpecs");
   const { productionTopology } = await import("../../components/core/topology");
-  const { loadStackConfig } = await import("../../components/core/stackFile");
+  const { loadStackConfig } = await import("../../components/core/config/stackFile");
   const cfg = loadStackConfig("prod");
   const rules = inboundRules(cfg, productionTopology);
   assert.deepEqual(await violations(firewallPorts, fakeArgs(types.HCLOUD_FIREWALL, { rules })), []);

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { newCustomer, realIo, type CustomerIo } from "../../tools/customer";
-import { loadStackConfig } from "../../components/core/stackFile";
+import { loadStackConfig } from "../../components/core/config/stackFile";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpsKey op@laptop";
 const ZONE = "0123456789abcdef0123456789abcdef";

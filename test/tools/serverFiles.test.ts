@@ -10,14 +10,15 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "@jest/globals";
-import { cloudInitUserData } from "../../components/core/cloudInit";
-import { loadStackConfig } from "../../components/core/stackFile";
-import { FILES_DIR } from "../../components/core/template";
+import { cloudInitUserData } from "../../components/core/host/cloudInit";
+import { loadStackConfig } from "../../components/core/config/stackFile";
+
 import { productionTopology } from "../../components/core/topology";
-import { BUILT_IMAGES, imageBuildPlan } from "../../components/core/imageBuild";
-import { pushScript } from "../../components/core/pushScript";
-import { databaseSetupScript } from "../../components/core/databaseSetup";
-import { CERT_SYNC_UNIT, certSyncFiles } from "../../components/core/certSync";
+import { BUILT_IMAGES, imageBuildPlan } from "../../components/core/containers/imageBuild";
+import { pushScript } from "../../components/core/remote/pushScript";
+import { databaseSetupScript } from "../../components/core/remote/databaseSetup";
+import { CERT_SYNC_UNIT, certSyncFiles } from "../../components/core/remote/certSync";
+import { FILES_DIR } from "../../components/core/paths";
 
 const tmp = mkdtempSync(join(tmpdir(), "mailstack-server-files-"));
 

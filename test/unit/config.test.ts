@@ -2,7 +2,7 @@
 // config path and what would be valid. And what a correct file turns into.
 import assert from "node:assert/strict";
 import { describe, it } from "@jest/globals";
-import { ConfigError, parseMailConfig, type RawMailConfig } from "../../components/core/config";
+import { ConfigError, parseMailConfig, type RawMailConfig } from "../../components/core/config/config";
 
 const ZONE_A = "0123456789abcdef0123456789abcdef";
 const ZONE_B = "fedcba9876543210fedcba9876543210";

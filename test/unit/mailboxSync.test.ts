@@ -3,8 +3,8 @@
 // sender ownership follows the config, and hostile strings cannot break out of a literal.
 import assert from "node:assert/strict";
 import { describe, it } from "@jest/globals";
-import { parseMailConfig } from "../../components/core/config";
-import { mailboxSyncSql, senderLogins } from "../../components/core/mailboxSync";
+import { parseMailConfig } from "../../components/core/config/config";
+import { mailboxSyncSql, senderLogins } from "../../components/core/remote/mailboxSync";
 
 const HASH = "$2a$10$" + "a".repeat(53);
 const base = {

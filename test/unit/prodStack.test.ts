@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { it } from "@jest/globals";
-import { loadStackConfig, stackFilePath } from "../../components/core/stackFile";
+import { loadStackConfig, stackFilePath } from "../../components/core/config/stackFile";
 
 it("Pulumi.prod.yaml parses into two domains with mailboxes, aliases and a relay", () => {
   const cfg = loadStackConfig("prod");

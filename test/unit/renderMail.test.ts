@@ -8,9 +8,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "@jest/globals";
-import { parseMailConfig } from "../../components/core/config";
-import { renderMailFiles } from "../../components/core/renderMail";
-import type { ServiceSecrets } from "../../components/core/secrets";
+import { parseMailConfig } from "../../components/core/config/config";
+import { renderMailFiles } from "../../components/core/render/renderMail";
+import type { ServiceSecrets } from "../../components/core/render/secrets";
 import { localTopology, productionTopology } from "../../components/core/topology";
 
 const raw = {

@@ -3,8 +3,8 @@
 // could break out of the shell quoting they are written in.
 import assert from "node:assert/strict";
 import { describe, it } from "@jest/globals";
-import { authorizedKeysFile, authorizedKeysScript } from "../../components/core/authorizedKeys";
-import { knownHostsLine, localSshPaths } from "../../components/core/localSshAccess";
+import { authorizedKeysFile, authorizedKeysScript } from "../../components/core/host/authorizedKeys";
+import { knownHostsLine, localSshPaths } from "../../components/core/host/localSshAccess";
 
 const deploy = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDeployDeployDeployDeployDeployDeployDeploy00\n";
 const alice = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAliceAliceAliceAliceAliceAliceAliceAlice0 alice@laptop";

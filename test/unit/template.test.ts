@@ -1,7 +1,7 @@
 // The template engine must never turn a typo into an empty setting in a rendered config.
 import assert from "node:assert/strict";
 import { describe, it } from "@jest/globals";
-import { renderTemplate } from "../../components/core/template";
+import { renderTemplate } from "../../components/core/render/template";
 
 describe("strict templates", () => {
   it("fills placeholders and leaves daemon syntax alone", () => {

@@ -6,10 +6,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "@jest/globals";
-import { mtaStsPolicy } from "../../components/core/dnsRecords";
-import { renderWebFiles } from "../../components/core/renderWeb";
+import { mtaStsPolicy } from "../../components/core/dns/dnsRecords";
+import { renderWebFiles } from "../../components/core/render/renderWeb";
 import { localTopology, productionTopology, type Topology } from "../../components/core/topology";
-import type { RenderedFile } from "../../components/core/render";
+import type { RenderedFile } from "../../components/core/render/render";
 import { tempDir, webTestConfig, webTestSecrets, writeRendered } from "./webFixture";
 
 const cfg = webTestConfig();

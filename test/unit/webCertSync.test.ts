@@ -7,8 +7,9 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "@jest/globals";
-import { FILES_DIR } from "../../components/core/template";
+
 import { tempDir } from "./webFixture";
+import { FILES_DIR } from "../../components/core/paths";
 
 const SCRIPT = join(FILES_DIR, "tls", "sync-certs.sh");
 const HOST = "mail.example.com";

@@ -2,9 +2,9 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { parseMailConfig, type MailConfig } from "../../components/core/config";
-import type { RenderedFile } from "../../components/core/render";
-import type { ServiceSecrets } from "../../components/core/secrets";
+import { parseMailConfig, type MailConfig } from "../../components/core/config/config";
+import type { RenderedFile } from "../../components/core/render/render";
+import type { ServiceSecrets } from "../../components/core/render/secrets";
 import type { Topology } from "../../components/core/topology";
 
 export function webTestConfig(): MailConfig {

@@ -37,7 +37,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { pushScript } from "../../../components/core/pushScript";
+import { pushScript } from "../../../components/core/remote/pushScript";
 import { MOCK_SECRET_MARKER, type EvaluateRequest, type Evaluation, type RegisteredResource } from "./types";
 
 const PROJECT = "mailstack";

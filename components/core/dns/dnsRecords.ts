@@ -4,8 +4,8 @@
 // the same list as a BIND zone file. Values known only after deployment (the server's addresses,
 // the DKIM public keys) come in as type V, so Pulumi passes Outputs and the zone writer strings.
 import { createHash } from "node:crypto";
-import type { DomainConfig, MailConfig } from "./config";
-import { zoneOf } from "./names";
+import type { DomainConfig, MailConfig } from "../config/config";
+import { zoneOf } from "../config/names";
 
 export const DNS_TTL = 3600;
 /** The only CA allowed by CAA, and the one Caddy is told to use (its ZeroSSL fallback would fail CAA). */

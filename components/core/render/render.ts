@@ -2,9 +2,9 @@
 // front's (renderWeb.ts). The Pulumi shell pushes them to /srv/mail/config/<service>/<path> on
 // the VM and bind-mounts that folder onto the service's config directory; the local runner writes
 // them straight into the local topology's config directories.
-import type { MailConfig } from "./config";
+import type { MailConfig } from "../config/config";
 import type { ServiceSecrets } from "./secrets";
-import type { ServiceName, Topology } from "./topology";
+import type { ServiceName, Topology } from "../topology";
 import { renderMailFiles } from "./renderMail";
 import { renderWebFiles } from "./renderWeb";
 

@@ -4,10 +4,11 @@
 // IPv6 egress rule. Pure: values in, YAML text out; it never creates a resource.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { MailConfig } from "./config";
-import { FILES_DIR, renderFile } from "./template";
-import { VOLUME_MOUNT } from "./topology";
+import type { MailConfig } from "../config/config";
+import { renderFile } from "../render/template";
+import { VOLUME_MOUNT } from "../topology";
 import { DOCKER_DAEMON_CONFIG, MAIL_NETWORK } from "./dockerNetwork";
+import { FILES_DIR } from "../paths";
 
 export interface CloudInitInputs {
   /** OpenSSH-format ED25519 private host key (secret). */

@@ -5,12 +5,12 @@
 // official image reads its files elsewhere (Roundcube). The Containers component turns this into
 // docker resources. Pure.
 import { dirname } from "node:path";
-import type { ServiceName, Topology } from "./topology";
-import { VOLUME_MOUNT } from "./topology";
-import { publishedPorts } from "./firewallRules";
-import { hostConfigDir } from "./pushScript";
+import type { ServiceName, Topology } from "../topology";
+import { VOLUME_MOUNT } from "../topology";
+import { publishedPorts } from "../host/firewallRules";
+import { hostConfigDir } from "../remote/pushScript";
 import type { BuiltImage } from "./imageBuild";
-import { HOST_TLS_DIR } from "./certSync";
+import { HOST_TLS_DIR } from "../remote/certSync";
 
 /**
  * Official images, pinned to exact tags (checked to exist on Docker Hub; the versions follow the

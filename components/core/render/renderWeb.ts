@@ -3,12 +3,12 @@
 // internal CA), the static MTA-STS policy and client autoconfiguration documents Caddy serves,
 // and Roundcube's config.inc.php. Pure: reads templates from files/ and never touches the
 // network, the daemons or the certificate files themselves (files/tls/sync-certs.sh does that).
-import type { DomainConfig, MailConfig } from "./config";
-import { mtaStsPolicy } from "./dnsRecords";
+import type { DomainConfig, MailConfig } from "../config/config";
+import { mtaStsPolicy } from "../dns/dnsRecords";
 import type { RenderedFile } from "./render";
 import type { ServiceSecrets } from "./secrets";
 import { renderFile, type TemplateValues } from "./template";
-import type { Endpoint, Topology } from "./topology";
+import type { Endpoint, Topology } from "../topology";
 
 /** Let's Encrypt's production ACME directory; staging certificates would fail every client. */
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";

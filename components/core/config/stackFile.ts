@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parse } from "yaml";
 import { CONFIG_NAMESPACE, parseMailConfig, type MailConfig } from "./config";
 
-export const REPO_ROOT = join(__dirname, "..", "..");
+import { REPO_ROOT } from "../paths";
 
 export function stackFilePath(stack: string, root = REPO_ROOT): string {
   return join(root, `Pulumi.${stack}.yaml`);

@@ -4,8 +4,8 @@
 // never reads half a file; files the renderer no longer produces are removed. Pure: files in,
 // script text and content hash out.
 import { createHash } from "node:crypto";
-import type { RenderedFile } from "./render";
-import { VOLUME_MOUNT, type ServiceName } from "./topology";
+import type { RenderedFile } from "../render/render";
+import { VOLUME_MOUNT, type ServiceName } from "../topology";
 
 /** Host folder bind-mounted read-only onto topology.configDirs[service] in the container. */
 export function hostConfigDir(service: ServiceName): string {

@@ -3,9 +3,9 @@
 // the config are set inactive, never deleted, so their mail stays. Every value is a validated
 // config string or a password hash, and still goes through sqlString. Pure: builds text only; the
 // schema it writes to is files/postgres/schema.sql.
-import type { MailConfig } from "./config";
-import { sqlString } from "./renderMail";
-import type { MailboxPasswordHashes } from "./secrets";
+import type { MailConfig } from "../config/config";
+import { sqlString } from "../render/renderMail";
+import type { MailboxPasswordHashes } from "../render/secrets";
 
 export interface SenderLogin {
   sender: string;

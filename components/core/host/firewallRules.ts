@@ -1,8 +1,8 @@
 // The Hetzner firewall's inbound rules as plain data: SSH only from the operator's ranges, the
 // public mail and web ports from anywhere (IPv4 and IPv6), and ICMP for path MTU discovery and
 // ping. Everything else inbound is dropped by Hetzner. Pure; the Server component attaches it.
-import type { MailConfig } from "./config";
-import type { Topology } from "./topology";
+import type { MailConfig } from "../config/config";
+import type { Topology } from "../topology";
 
 export interface InboundRule {
   direction: "in";

@@ -5,9 +5,10 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FILES_DIR } from "./template";
-import { VOLUME_MOUNT, type Topology } from "./topology";
+
+import { VOLUME_MOUNT, type Topology } from "../topology";
 import { imageBuildArgs } from "./serviceAccounts";
+import { FILES_DIR } from "../paths";
 
 export const BUILT_IMAGES = ["dovecot", "postfix", "rspamd"] as const;
 export type BuiltImage = (typeof BUILT_IMAGES)[number];

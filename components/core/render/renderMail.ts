@@ -4,12 +4,12 @@
 // Topology; every secret from ServiceSecrets. Pure: reads templates from files/, never writes,
 // never touches the web front (renderWeb.ts) or mailbox rows (mailboxSync.ts).
 import { dirname, join } from "node:path";
-import type { MailConfig } from "./config";
+import type { MailConfig } from "../config/config";
 import type { RenderedFile } from "./render";
 import { rspamdPasswordHash } from "./rspamdPassword";
 import type { ServiceSecrets } from "./secrets";
 import { renderFile, type TemplateValues } from "./template";
-import type { ServiceName, Topology } from "./topology";
+import type { ServiceName, Topology } from "../topology";
 
 /** Where Rspamd finds DKIM/ARC keys, relative to its config dir: dkim/<domain>.<selector>.key */
 export const DKIM_KEY_DIR = "dkim";

@@ -38,7 +38,7 @@ export function renderTemplate(file: string, source: string, values: TemplateVal
 }
 
 /** Directory holding the templates (files/ at the repository root). */
-export const FILES_DIR = join(__dirname, "..", "..", "files");
+import { FILES_DIR } from "../paths";
 
 export function readTemplate(relPath: string): string {
   return readFileSync(join(FILES_DIR, relPath), "utf8");

@@ -9,8 +9,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FILES_DIR } from "./template";
-import { VOLUME_MOUNT } from "./topology";
+
+import { VOLUME_MOUNT } from "../topology";
+import { FILES_DIR } from "../paths";
 
 export const CERT_SYNC_SCRIPT = `${VOLUME_MOUNT}/bin/sync-certs.sh`;
 /** Host folder bind-mounted (as a folder: the hook swaps symlinks in it) onto the topology's TLS dir. */

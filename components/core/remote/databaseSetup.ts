@@ -6,7 +6,7 @@
 // Secrets (role passwords in roles.sql, password hashes in the sync SQL) reach psql only through
 // its stdin: roles.sql is read from the pushed host file, the sync SQL from this command's stdin.
 // Pure: builds shell text; it never runs anything and never writes SQL itself.
-import type { Topology } from "./topology";
+import type { Topology } from "../topology";
 import { hostConfigDir } from "./pushScript";
 
 /** Database the mail lookups read (created by roles.sql, tables by schema.sql). */

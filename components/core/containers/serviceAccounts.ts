@@ -2,7 +2,7 @@
 // maildirs, queues on the volume) have owners the daemons recognise after every image rebuild.
 // Our images create their users with these ids (passed as docker build args); the official
 // images' ids are what those images use. Pure constants.
-import type { ServiceName, Topology } from "./topology";
+import type { ServiceName, Topology } from "../topology";
 
 /** Build args for files/images/* Dockerfiles. */
 export function imageBuildArgs(topo: Topology): Record<string, string> {
