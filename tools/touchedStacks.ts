@@ -27,6 +27,7 @@ const NO_DEPLOY_EFFECT: readonly RegExp[] = [
   /^LICENSE(\.[a-z]+)?$/i,
   /^\.gitignore$/,
   /^test\//,
+  /^jest\.config\.js$/,
   /^bench\//,
   /^\.ci\//,
 ];

@@ -1,12 +1,12 @@
 // Scenario 1: mail from the internet reaches the right INBOX (mailbox, alias, catch-all) with
 // Rspamd's scan headers; an unknown recipient is refused at RCPT with 5xx.
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { beforeAll, describe, it } from "@jest/globals";
 import { remoteTransport, sendExpectingError, uniqueId, upMailStack, waitForMessage, type MailStack } from "./mailStack";
 
 describe("inbound mail from a remote server", () => {
   let stack: MailStack;
-  before(() => {
+  beforeAll(() => {
     stack = upMailStack();
   });
 

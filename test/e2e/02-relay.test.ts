@@ -1,12 +1,12 @@
 // Scenario 2: never an open relay. Without authentication, mail for a foreign domain is refused
 // on 25, 587 and 465, from an address outside mynetworks.
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { beforeAll, describe, it } from "@jest/globals";
 import { plainDialog, remoteTransport, sendExpectingError, startSink, upMailStack, type MailStack } from "./mailStack";
 
 describe("no open relay", () => {
   let stack: MailStack;
-  before(() => {
+  beforeAll(() => {
     stack = upMailStack();
   });
 

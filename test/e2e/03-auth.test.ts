@@ -1,7 +1,7 @@
 // Scenario 3: authentication only over TLS; wrong passwords refused; a disabled mailbox can
 // neither log in nor receive.
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { beforeAll, describe, it } from "@jest/globals";
 import { ImapFlow } from "imapflow";
 import { HOST, plainDialog, remoteTransport, sendExpectingError, upMailStack, userTransport, type MailStack } from "./mailStack";
 
@@ -15,7 +15,7 @@ const FRESH_CLIENTS = ["127.0.0.3", "127.0.0.4"];
 
 describe("authentication", () => {
   let stack: MailStack;
-  before(() => {
+  beforeAll(() => {
     stack = upMailStack();
   });
 

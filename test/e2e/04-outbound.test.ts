@@ -2,7 +2,7 @@
 // and ARC-signed, and DKIM, SPF and DMARC pass against the program's own DNS records (the local
 // zone: 127.0.0.1 is the server). A user sends only as their own address or aliases they own.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { afterAll, beforeAll, describe, it } from "@jest/globals";
 import { authenticate } from "mailauth";
 import { sendExpectingError, startSink, uniqueId, until, upMailStack, userTransport, type MailStack } from "./mailStack";
 import { zoneResolver } from "./zoneResolver";
@@ -10,11 +10,11 @@ import { zoneResolver } from "./zoneResolver";
 describe("outbound mail from an authenticated user", () => {
   let stack: MailStack;
   let sink: Awaited<ReturnType<typeof startSink>>;
-  before(async () => {
+  beforeAll(async () => {
     stack = upMailStack();
     sink = await startSink(stack);
   });
-  after(async () => {
+  afterAll(async () => {
     await sink.close();
   });
 

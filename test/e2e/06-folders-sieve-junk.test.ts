@@ -2,7 +2,7 @@
 // client: STARTTLS, AUTHENTICATE PLAIN, PUTSCRIPT, SETACTIVE) files mail into a folder; moving a
 // message into Junk makes Rspamd learn spam (its controller's "learned" counter goes up).
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { beforeAll, describe, it } from "@jest/globals";
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { HOST, imapLogin, remoteTransport, rspamdController, serviceSecrets, uniqueId, until, upMailStack, waitForMessage, type MailStack } from "./mailStack";
@@ -74,7 +74,7 @@ async function uploadSieve(stack: MailStack, user: string, name: string, script:
 
 describe("folders, Sieve and Junk learning", () => {
   let stack: MailStack;
-  before(() => {
+  beforeAll(() => {
     stack = upMailStack();
   });
 

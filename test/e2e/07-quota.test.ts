@@ -2,12 +2,12 @@
 // quota-status policy) with a quota message, like a real sender that announces SIZE= sees;
 // every other mailbox keeps receiving.
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { beforeAll, describe, it } from "@jest/globals";
 import { plainDialog, remoteTransport, uniqueId, upMailStack, waitForMessage, type MailStack } from "./mailStack";
 
 describe("quota", () => {
   let stack: MailStack;
-  before(() => {
+  beforeAll(() => {
     stack = upMailStack();
   });
 

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { before, describe, it } from "node:test";
+import { beforeAll, describe, it } from "@jest/globals";
 import { localContext } from "../../local/cli";
 import { postfix, postfixPid } from "../../local/services/postfix";
 import { postgres } from "../../local/services/postgres";
@@ -27,14 +27,14 @@ async function withServiceDown(service: LocalService, during: () => Promise<void
 
 describe("faults", () => {
   let stack: MailStack;
-  before(() => {
+  beforeAll(() => {
     stack = upMailStack();
   });
 
   const mail = (id: string) => ({ from: "sender@remote.example", to: "bob@e2e.test", subject: `fault ${id}`, text: "A message that must not be lost when a service fails.", messageId: id });
 
   for (const [name, service] of [["PostgreSQL", postgres], ["Rspamd", rspamd]] as const) {
-    it(`${name} down: incoming mail gets 4xx, and the retry is delivered after restart`, { timeout: 120000 }, async () => {
+    it(`${name} down: incoming mail gets 4xx, and the retry is delivered after restart`, async () => {
       const id = uniqueId(name);
       await withServiceDown(service, async () => {
         const err = await sendExpectingError(() => remoteTransport(stack).sendMail(mail(id)));
@@ -56,10 +56,10 @@ describe("faults", () => {
         }
       }
       await waitForMessage(stack, "bob@e2e.test", id, { timeoutMs: 60000 });
-    });
+    }, 120000);
   }
 
-  it("Postfix SIGKILLed during a burst of 200: every accepted message arrives exactly once", { timeout: 300000 }, async () => {
+  it("Postfix SIGKILLed during a burst of 200: every accepted message arrives exactly once", async () => {
     const run = `burst.${Date.now()}`;
     const accepted: string[] = [];
     let sent = 0;
@@ -120,5 +120,5 @@ describe("faults", () => {
     const twice = [...counts].filter(([, n]) => n > 1).map(([id]) => id);
     assert.deepEqual(missing, [], `${missing.length} of ${accepted.length} accepted messages lost`);
     assert.deepEqual(twice, [], "delivered more than once");
-  });
+  }, 300000);
 });

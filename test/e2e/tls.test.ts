@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { afterAll, beforeAll, describe, it } from "@jest/globals";
 import { SYNC_CERTS, mailHostOf, syncCertsEnv } from "../../local/services/caddy";
 import { readPid } from "../../local/proc";
 import {
@@ -27,7 +27,7 @@ import {
 } from "./tlsStack";
 
 let stack: LocalStack;
-before(() => {
+beforeAll(() => {
   stack = bringUpLocalStack();
 });
 
@@ -143,7 +143,7 @@ describe("certificate renewal", () => {
     const r = spawnSync("bash", [SYNC_CERTS], { env, encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
   };
-  after(() => {
+  afterAll(() => {
     // Back to Caddy's own certificate, whatever happened above.
     spawnSync("bash", [SYNC_CERTS], { env: syncCertsEnv(stack.topo, mailHostOf(stack.topo)), encoding: "utf8" });
   });

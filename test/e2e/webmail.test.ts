@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConnectionOptions, TlsOptions } from "node:tls";
-import { after, before, describe, it } from "node:test";
+import { afterAll, beforeAll, describe, it } from "@jest/globals";
 import { ImapFlow } from "imapflow";
 import { createTransport } from "nodemailer";
 import { chromium, type BrowserContext } from "playwright-core";
@@ -20,7 +20,7 @@ let stack: LocalStack;
 let browser: BrowserContext;
 const shots = mkdtempSync(join(tmpdir(), "mailstack-webmail-"));
 
-before(async () => {
+beforeAll(async () => {
   stack = bringUpLocalStack();
   // A fresh profile each run. The browser trusts no local CA: the certificate chain itself is
   // checked by tls.test.ts, so certificate errors are ignored here.
@@ -42,7 +42,7 @@ before(async () => {
     ],
   });
 });
-after(async () => {
+afterAll(async () => {
   await browser?.close();
 });
 

@@ -16,7 +16,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
-import { after, before, describe, it } from "node:test";
+import { afterAll, beforeAll, describe, it } from "@jest/globals";
 import bcrypt from "bcryptjs";
 import type Docker from "dockerode";
 import { ImapFlow } from "imapflow";
@@ -72,7 +72,7 @@ let engine: Docker;
 let plans: ImagePlans;
 const tmp = mkdtempSync(join(tmpdir(), `${NAME}-`));
 
-before(
+beforeAll(
   async () => {
     engine = (await connectEngine({ install: false })).docker;
     plans = imagePlans(productionTopology);
@@ -81,7 +81,7 @@ before(
   { timeout: 20 * 60_000 },
 );
 
-after(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("dovecot image: check", () => {
   const check = async (topo: Topology) => runOnce(engine, plans.services.dovecot.tag, ["check"], { binds: [`${hostConfigDir(topo, "dovecot")}:/config:ro`] });
@@ -393,14 +393,14 @@ const MANAGESIEVE_REPLY = /(^|\r\n)(OK|NO|BYE)[^\r\n]*\r\n/;
 const plainResponse = (user: string, pass: string) => Buffer.from(`\0${user}\0${pass}`).toString("base64");
 
 describe("dovecot image: with PostgreSQL", () => {
-  before(
+  beforeAll(
     async () => {
       run = await startStack();
     },
     { timeout: 5 * 60_000 },
   );
 
-  after(async () => {
+  afterAll(async () => {
     run?.controller.close();
     for (const name of [run?.dovecot, run?.postgres]) if (name !== undefined) await removeContainer(engine, name, 5);
     await removeNetwork(engine, NETWORK.name);

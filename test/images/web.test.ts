@@ -19,7 +19,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { connect as tlsConnect, type PeerCertificate } from "node:tls";
-import { after, before, describe, it } from "node:test";
+import { afterAll, beforeAll, describe, it } from "@jest/globals";
 import type Docker from "dockerode";
 import { localWebmailHost, webCertificates, type WebCertificate } from "../../components/core/containers/certificates";
 import { containerDataDirs, containerSpecs, type ContainerSpec } from "../../components/core/containers/containerSpecs";
@@ -47,14 +47,14 @@ let docker: Docker;
 let plans: ImagePlans;
 const roots: string[] = [];
 
-before(async () => {
+beforeAll(async () => {
   docker = (await connectEngine({ install: false })).docker;
   plans = imagePlans(productionTopology);
   const which = [plans.services.nginx, plans.services.roundcube, plans.services.certbot, plans.services.postgres, plans.test.pebble];
   await ensureImages(docker, plans, { buildDir: join(REPO_ROOT, ".local", "build"), which, log: (l) => console.log(l) });
 });
 
-after(() => {
+afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 
@@ -83,7 +83,7 @@ describe("each image's own checker on the rendered files", () => {
   ] as const) {
     describe(`${kind} topology (${stack.slice(REPO_ROOT.length + 1)})`, () => {
       let topo: Topology;
-      before(() => {
+      beforeAll(() => {
         topo = renderDev(stack, kind, newRoot());
       });
       const check = (service: ServiceName, dir = hostConfigDir(topo, service)) => runOnce(docker, plans.services[service].tag, ["check"], { binds: [`${dir}:/config:ro`] });
@@ -207,7 +207,7 @@ describe("certificates from pebble through nginx, installed by the hook; webmail
 
   const leafFingerprint = (file: string) => new X509Certificate(readFileSync(file)).fingerprint256;
 
-  before(async () => {
+  beforeAll(async () => {
     const r = newRoot();
     // The local topology under a temp root, with this test's container names and network (so
     // PostgreSQL's pg_hba, rendered from the topology, admits Roundcube from it).
@@ -251,7 +251,7 @@ describe("certificates from pebble through nginx, installed by the hook; webmail
     await waitFor("Roundcube's PHP-FPM did not listen", 90_000, async () => ((await execIn(docker, name("roundcube"), ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9000"])).code === 0 ? true : undefined), () => logs("roundcube"));
   });
 
-  after(async () => {
+  afterAll(async () => {
     for (const s of SERVICES) await removeContainer(docker, name(s), 1);
     await removeContainer(docker, `${PREFIX}filler`, 1);
     await removeNetwork(docker, NETWORK.name);

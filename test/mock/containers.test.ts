@@ -4,7 +4,7 @@
 // looks, Caddy and Roundcube share the web root, and Postfix and Dovecot get the TLS folder and
 // start only after the certificate hook has run once.
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { beforeAll, describe, it } from "@jest/globals";
 import { evaluate, type Evaluation, type RegisteredResource } from "./harness/types";
 import { prodConfig, request } from "./fixtures";
 
@@ -22,7 +22,7 @@ const mountAt = (name: string, target: string) => mounts(name).find((m) => m.tar
 const label = (name: string, key: string) => (container(name).inputs.labels as { label: string; value: string }[]).find((l) => l.label === key)?.value;
 
 describe("production containers and the rendered files", () => {
-  before(() => {
+  beforeAll(() => {
     ev = evaluate(request(prodConfig()));
     assert.ok(ev.ok, ev.error);
   });

@@ -3,7 +3,7 @@
 // inside a rendered file or a script, including base64-encoded file contents in push scripts;
 // the probes prove the check itself can fail, in plain text and in base64.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { pushScript } from "../../components/core/remote/pushScript";
 import { base64Markers, evaluate, holdsMarker, MOCK_SECRET_MARKER, unmarkedSecrets } from "./harness/types";
 import { prodConfig, request } from "./fixtures";

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { afterAll, beforeAll, describe, it } from "@jest/globals";
 import { evaluate, MOCK_SECRET_MARKER, type Evaluation, type RegisteredResource } from "./harness/types";
 import { prodConfig, request } from "./fixtures";
 
@@ -32,12 +32,12 @@ function runLocal(script: string, cwd: string, stdin = "") {
 
 describe("SSH access for pulumi up", () => {
   let project: string;
-  before(() => {
+  beforeAll(() => {
     ev = evaluate(request(prodConfig()));
     assert.ok(ev.ok, ev.error);
     project = mkdtempSync(join(tmpdir(), "mailstack-ssh-"));
   });
-  after(() => rmSync(project, { recursive: true, force: true }));
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
 
   it("points the Docker provider at a per-stack key and known_hosts file, strictly", () => {
     const opts = sshOpts();

@@ -3,7 +3,7 @@
 // container, server or DNS record; one domain's DMARC policy changes one DNS record; a new admin
 // key rewrites authorized_keys and nothing else).
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { beforeAll, describe, it } from "@jest/globals";
 import { evaluate, key, type Evaluation, type RegisteredResource } from "./harness/types";
 import { prodConfig, request } from "./fixtures";
 
@@ -26,7 +26,7 @@ function changes(a: Evaluation, b: Evaluation): string[] {
 let base: Evaluation;
 
 describe("stable previews", () => {
-  before(() => {
+  beforeAll(() => {
     base = evaluate(request(prodConfig()));
     assert.ok(base.ok, base.error);
   });

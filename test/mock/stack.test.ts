@@ -2,7 +2,7 @@
 // options, and that the parts an operator relies on (protected volume, pinned host key, no
 // published database port, one PTR per address) are really there.
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { beforeAll, describe, it } from "@jest/globals";
 import { evaluate, type Evaluation, type RegisteredResource } from "./harness/types";
 import { prodConfig, request } from "./fixtures";
 
@@ -15,7 +15,7 @@ const one = (t: string, name: string): RegisteredResource => {
 };
 
 describe("the example customer's stack", () => {
-  before(() => {
+  beforeAll(() => {
     ev = evaluate(request(prodConfig()));
     assert.ok(ev.ok, ev.error);
   });

@@ -2,7 +2,7 @@
 // seconds (not milliseconds) for the program's evaluation, the count of registered resources,
 // and which stack-trace mode was measured. Without `timing` the answer carries none of it.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { evaluate } from "./harness/types";
 import { prodConfig, request } from "./fixtures";
 

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { test } from "@jest/globals";
 import assert from "node:assert/strict";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { policies } from "../../policy/policies";

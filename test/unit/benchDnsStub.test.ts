@@ -1,7 +1,7 @@
 // The benchmark's offline DNS stand-in builds its NXDOMAIN answers by hand: the answer must keep
 // the query's id and question, set the response and NXDOMAIN bits, and carry no records.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { nxdomain, questionOf } from "../../bench/dnsStub";
 
 /** A query for name/type with RD set and one EDNS OPT record in the additional section. */

@@ -1,7 +1,7 @@
 // The benchmark's pure helpers: medians over rounds, linear-growth check, option parsing and the
 // table layout. No timing here; the benchmark itself measures, these only compute and format.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { parseBenchArgs } from "../../bench/args";
 import { formatTable, increments, isLinear, median } from "../../bench/stats";
 

@@ -1,7 +1,7 @@
 // What an operator sees when the stack file is wrong: every problem at once, each with its
 // config path and what would be valid. And what a correct file turns into.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { ConfigError, parseMailConfig, type RawMailConfig } from "../../components/core/config/config";
 
 const ZONE_A = "0123456789abcdef0123456789abcdef";

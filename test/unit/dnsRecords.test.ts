@@ -7,7 +7,7 @@ import { createPublicKey, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { parseMailConfig, type MailConfig, type RawMailConfig } from "../../components/core/config/config";
 import { dkimTxtContent, dnsRecords, type DnsRecord } from "../../components/core/dns/dnsRecords";
 import { zoneFile } from "../../components/core/dns/zoneFile";

@@ -4,7 +4,7 @@
 // same maildir and Sieve layout as the 2.3 configuration. Dovecot itself validates the files in
 // test/images/dovecot.test.ts.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { parseMailConfig } from "../../components/core/config/config";
 import { dovecotFiles } from "../../components/core/render/dovecot";
 import type { ServiceSecrets } from "../../components/core/render/secrets";

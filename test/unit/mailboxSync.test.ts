@@ -2,7 +2,7 @@
 // operator would notice in the generated SQL: removed mailboxes are disabled (never deleted),
 // sender ownership follows the config, and hostile strings cannot break out of a literal.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { parseMailConfig } from "../../components/core/config/config";
 import { mailboxSyncSql, senderLogins } from "../../components/core/remote/mailboxSync";
 

@@ -1,7 +1,7 @@
 // The example stack file is a complete customer that validates: operators copy it.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { it } from "node:test";
+import { it } from "@jest/globals";
 import { loadStackConfig, stackFilePath } from "../../components/core/config/stackFile";
 
 it("Pulumi.prod.yaml parses into two domains with mailboxes, aliases and a relay", () => {

@@ -3,7 +3,7 @@
 // (a run of `%` before `{` loses one `%`); test/images/dovecot.test.ts proves the round trip with
 // a real Dovecot logging in to PostgreSQL with such a password.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { dovecotString } from "../../components/core/render/quote";
 
 /** What Dovecot 2.4 makes of a rendered value: unquote, then expand (no variables defined). */

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { parseMailConfig } from "../../components/core/config/config";
 import { renderMailFiles } from "../../components/core/render/renderMail";
 import type { ServiceSecrets } from "../../components/core/render/secrets";

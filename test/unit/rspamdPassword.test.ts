@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { blake2b, rspamdBase32, rspamdPasswordHash, rspamdPbkdf2 } from "../../components/core/render/rspamdPassword";
 
 const ZB = "ybndrfg8ejkmcpqxot1uwisza345h769";

@@ -2,7 +2,7 @@
 // anything that is not a key line; the per-stack folder and known_hosts line refuse values that
 // could break out of the shell quoting they are written in.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { authorizedKeysFile, authorizedKeysScript } from "../../components/core/host/authorizedKeys";
 import { knownHostsLine, localSshPaths } from "../../components/core/host/localSshAccess";
 

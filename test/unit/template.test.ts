@@ -1,6 +1,6 @@
 // The template engine must never turn a typo into an empty setting in a rendered config.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { renderTemplate } from "../../components/core/render/template";
 
 describe("strict templates", () => {

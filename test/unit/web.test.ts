@@ -5,7 +5,7 @@
 // certificates the stack needs, and Roundcube's config carries the right endpoints and limits.
 // The daemons' own checkers run on these files in test/images/web.test.ts.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "@jest/globals";
 import { localWebmailHost, localWebmailUrl, webCertificates } from "../../components/core/containers/certificates";
 import { containerSpecs } from "../../components/core/containers/containerSpecs";
 import { imagePlans } from "../../components/core/containers/images";
