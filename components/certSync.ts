@@ -2,7 +2,8 @@
 // and a 5-minute timer (text from components/core/certSync.ts), then runs it once, so the TLS
 // folder holds a certificate (self-signed until Caddy has one) before Postfix and Dovecot are
 // created. A remote command, not cloud-init: the server ignores later user data, and a changed
-// hostname or script must still reach it. Its trigger is the content hash of the three files.
+// hostname or script must still reach it. Its triggers are the content hash of the three files
+// and the server id, so a replaced server gets the hook again.
 // It never touches Caddy, the containers or any rendered config.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -14,6 +15,8 @@ export interface CertSyncArgs {
   ssh: SshAccess;
   /** Cloud-init is done: systemd, Docker and the volume are there. */
   serverReady: pulumi.Resource;
+  /** The Hetzner server id (MailServer.id). */
+  serverId: pulumi.Input<string>;
 }
 
 export class CertSync extends pulumi.ComponentResource {
@@ -26,7 +29,7 @@ export class CertSync extends pulumi.ComponentResource {
     // No secrets in these files: a preview's diff of stdin shows what changed on the VM.
     this.installed = new command.remote.Command(
       "install-cert-sync",
-      { connection: connectionOf(args.ssh), create: "sh -s", stdin: plan.script, triggers: [plan.contentHash] },
+      { connection: connectionOf(args.ssh), create: "sh -s", stdin: plan.script, triggers: [plan.contentHash, args.serverId] },
       { parent: this, dependsOn: [args.serverReady] },
     );
     this.registerOutputs({});

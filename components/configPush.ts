@@ -1,6 +1,6 @@
 // Pushes the rendered configuration files to the VM over SSH (host key pinned), one remote command
-// per service whose trigger is that service's content hash: a change to Dovecot's files re-runs
-// only Dovecot's push. Contents travel on stdin only, logging is off and stdout/stderr are
+// per service whose triggers are that service's content hash and the server id: a change to
+// Dovecot's files re-runs only Dovecot's push, and a replaced server gets every push again. Contents travel on stdin only, logging is off and stdout/stderr are
 // secret. It renders nothing itself (components/core/render.ts does) and starts no container.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -18,6 +18,8 @@ export interface ConfigPushArgs {
   secrets: pulumi.Output<ServiceSecrets>;
   ssh: SshAccess;
   dependsOn: pulumi.Resource[];
+  /** The Hetzner server id (MailServer.id): a new server gets every file pushed again. */
+  serverId: pulumi.Input<string>;
 }
 
 export class ConfigPush extends pulumi.ComponentResource {
@@ -40,7 +42,7 @@ export class ConfigPush extends pulumi.ComponentResource {
           connection: connectionOf(args.ssh),
           create: "sh -s",
           stdin: pulumi.secret(own.apply((fs) => pushScript(service, fs, CONFIG_FILE_OWNER[service]))),
-          triggers: [contentHash],
+          triggers: [contentHash, args.serverId],
           logging: "none",
         },
         { parent: this, dependsOn: args.dependsOn, additionalSecretOutputs: ["stdout", "stderr", "stdin"] },

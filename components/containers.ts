@@ -1,7 +1,9 @@
 // The containers on the VM's Docker engine, reached through a docker.Provider over ssh://: one
 // network, the pinned official images, our images built on the VM, and one container per service.
 // Each container carries the content hash of its own rendered files in a label, so a config
-// change replaces exactly that container. Containers that need a certificate or the database
+// change replaces exactly that container, and the server id in another, so a replaced server gets
+// the network and every container again (inputs shaped as the provider reads them back:
+// core/containers/providerShapes.ts). Containers that need a certificate or the database
 // schema at start are created only after those steps (ContainerSpec.waitsFor). It never renders
 // or pushes files and never touches the server or DNS.
 import * as command from "@pulumi/command";
@@ -12,6 +14,7 @@ import { containerSpecs } from "./core/containers/containerSpecs";
 import { PULLED_IMAGES } from "./core/containers/containerSpecs";
 import { MAIL_NETWORK } from "./core/host/dockerNetwork";
 import { BUILT_IMAGES, imageBuildPlan } from "./core/containers/imageBuild";
+import { dockerHealthcheck, publishedDockerPorts, serverIdentityLabel } from "./core/containers/providerShapes";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface ContainersArgs {
@@ -21,6 +24,8 @@ export interface ContainersArgs {
   dockerSsh: { sshOpts: string[]; written: pulumi.Resource };
   /** Cloud-init is done: Docker runs, the volume is mounted. */
   serverReady: pulumi.Resource;
+  /** The Hetzner server id (MailServer.id): in every trigger and as a label on every Docker resource. */
+  serverId: pulumi.Input<string>;
   configs: Record<ServiceName, { push: pulumi.Resource; contentHash: pulumi.Output<string> }>;
   postgresPassword: pulumi.Output<string>;
   /** The certificate hook has run once: the TLS folder holds a certificate and key. */
@@ -61,6 +66,7 @@ export class Containers extends pulumi.ComponentResource {
         connection: connectionOf(ssh),
         create: "sh -s",
         stdin: ["set -eu", ...dirs.map((d) => `install -d -m ${d.mode} -o ${d.uid} -g ${d.gid} '${d.path}'`)].join("\n") + "\n",
+        triggers: [args.serverId],
       },
       { ...child, dependsOn: [args.serverReady] },
     );
@@ -72,13 +78,15 @@ export class Containers extends pulumi.ComponentResource {
         driver: "bridge",
         ipv6: true,
         ipamConfigs: [{ subnet: MAIL_NETWORK.ipv4Subnet }, { subnet: MAIL_NETWORK.ipv6Subnet }],
+        labels: [serverIdentityLabel(args.serverId)],
       },
-      onVm,
+      // The name is fixed: the old network must go before the new one is created.
+      { ...onVm, deleteBeforeReplace: true },
     );
     // Docker adds its own NAT rules for the new network; put the mail host's IPv6 SNAT back first.
     const egress = new command.remote.Command(
       "ipv6-egress",
-      { connection: connectionOf(ssh), create: "systemctl restart mailstack-ipv6-egress.service", triggers: [network.id] },
+      { connection: connectionOf(ssh), create: "systemctl restart mailstack-ipv6-egress.service", triggers: [network.id, args.serverId] },
       { ...child, dependsOn: [network] },
     );
 
@@ -86,7 +94,7 @@ export class Containers extends pulumi.ComponentResource {
       (Object.keys(PULLED_IMAGES) as (keyof typeof PULLED_IMAGES)[]).sort().map((k) => [
         k,
         // keepLocally: a replaced container must not lose its image halfway through.
-        new docker.RemoteImage(`image-${k}`, { name: PULLED_IMAGES[k], keepLocally: true }, onVm),
+        new docker.RemoteImage(`image-${k}`, { name: PULLED_IMAGES[k], keepLocally: true, triggers: { server: args.serverId } }, onVm),
       ]),
     ) as Record<keyof typeof PULLED_IMAGES, docker.RemoteImage>;
 
@@ -95,7 +103,7 @@ export class Containers extends pulumi.ComponentResource {
         const plan = imageBuildPlan(svc, topology);
         const build = new command.remote.Command(
           `build-image-${svc}`,
-          { connection: connectionOf(ssh), create: "sh -s", stdin: plan.script, triggers: [plan.contentHash] },
+          { connection: connectionOf(ssh), create: "sh -s", stdin: plan.script, triggers: [plan.contentHash, args.serverId] },
           { ...child, dependsOn: [args.serverReady] },
         );
         return [svc, { tag: plan.tag, build }];
@@ -130,9 +138,10 @@ export class Containers extends pulumi.ComponentResource {
           mounts: spec.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly })),
           networksAdvanced: [{ name: network.name, aliases: [spec.service] }],
           // TCP only: nothing here speaks UDP (Caddy's HTTP/3 is off), and the firewall opens none.
-          ports: spec.ports.flatMap((port) => topology.publicBind.map((ip) => ({ internal: port, external: port, ip, protocol: "tcp" }))),
-          healthcheck: { tests: spec.healthcheck, interval: "30s", timeout: "5s", retries: 3, startPeriod: "60s" },
+          ports: publishedDockerPorts(spec.ports, topology.publicBind),
+          healthcheck: dockerHealthcheck(spec.healthcheck, { intervalSeconds: 30, timeoutSeconds: 5, startPeriodSeconds: 60, retries: 3 }),
           labels: [
+            serverIdentityLabel(args.serverId),
             { label: CONFIG_HASH_LABEL, value: config.contentHash },
             { label: IMAGE_LABEL, value: "pulled" in spec.image ? PULLED_IMAGES[spec.image.pulled] : built[spec.image.built].tag },
           ],

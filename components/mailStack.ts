@@ -36,7 +36,7 @@ export class MailStack extends pulumi.ComponentResource {
     this.server = new MailServer("server", { cfg, topology }, child);
     new AdminSshKeys(
       "admin-keys",
-      { ssh: this.server.ssh, deployPublicKey: this.server.deployPublicKey, adminKeys: cfg.ssh.adminKeys, serverReady: this.server.ready },
+      { ssh: this.server.ssh, deployPublicKey: this.server.deployPublicKey, adminKeys: cfg.ssh.adminKeys, serverReady: this.server.ready, serverId: this.server.id },
       child,
     );
     const dkim = new DkimKeys("dkim", cfg, child);
@@ -46,11 +46,11 @@ export class MailStack extends pulumi.ComponentResource {
     const secrets = new ServiceSecretValues("secrets", { dkimPrivateKeys: dkim.privateKeys, relayPassword: args.relayPassword }, child);
     const push = new ConfigPush(
       "config",
-      { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, dependsOn: [this.server.ready] },
+      { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, dependsOn: [this.server.ready], serverId: this.server.id },
       child,
     );
     const localSsh = new LocalSshAccess("local-ssh", this.server.ssh, child);
-    const certSync = new CertSync("cert-sync", { hostname: cfg.hostname, ssh: this.server.ssh, serverReady: this.server.ready }, child);
+    const certSync = new CertSync("cert-sync", { hostname: cfg.hostname, ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
     // Created by Containers right after the postgres container, which it needs; Roundcube waits for it.
     let mailboxes: Mailboxes | undefined;
     new Containers(
@@ -60,6 +60,7 @@ export class MailStack extends pulumi.ComponentResource {
         ssh: this.server.ssh,
         dockerSsh: { sshOpts: localSsh.sshOpts, written: localSsh.written },
         serverReady: this.server.ready,
+        serverId: this.server.id,
         configs: push.services,
         postgresPassword: secrets.postgresPassword,
         certificateReady: certSync.installed,
@@ -73,6 +74,7 @@ export class MailStack extends pulumi.ComponentResource {
               database: postgres,
               databaseContainer: "postgres",
               databaseFilesHash: push.services.postgres.contentHash,
+              serverId: this.server.id,
             },
             child,
           );
