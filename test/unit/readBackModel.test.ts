@@ -72,4 +72,10 @@ describe("read-back models", () => {
     assert.deepEqual(secondRun(dnsRecord, srv).changes, ["priority"]);
     assert.equal(secondRun(dnsRecord, { ...srv, priority: 0 }).op, "same");
   });
+
+  it("cloudflare DnsRecord: CAA flags sent as the string \"0\" change every run; the number 0 does not", () => {
+    const caa = (flags: unknown) => ({ zoneId: "z", type: "CAA", ttl: 3600, name: "mail.example.com", data: { flags, tag: "issue", value: "letsencrypt.org" } });
+    assert.deepEqual(secondRun(dnsRecord, caa("0")).changes, ["data"]);
+    assert.equal(secondRun(dnsRecord, caa(0)).op, "same");
+  });
 });

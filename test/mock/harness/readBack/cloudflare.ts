@@ -71,7 +71,12 @@ function readBack(inputs: Props, computed: Props): Props {
     if (inputs.type === "AAAA") state.content = canonicalIpv6(content);
   }
   if (inputs.data !== undefined) {
-    state.content = dataContent(inputs.type, inputs.data as Props);
+    // The API answers CAA flags as a JSON number whatever was sent (the schema's Dynamic `flags`
+    // takes a number or a string; apijson stores the answer).
+    const data = { ...(inputs.data as Props) };
+    if (typeof data.flags === "string" && /^\d+$/.test(data.flags)) data.flags = Number(data.flags);
+    state.data = data;
+    state.content = dataContent(inputs.type, data);
     // SRV: the API reports the record's priority at the top level as well (the schema's
     // `priority`: "Required for MX, SRV and URI records").
     if (inputs.type === "SRV") state.priority = (inputs.data as Props).priority;
@@ -79,7 +84,11 @@ function readBack(inputs: Props, computed: Props): Props {
   return state;
 }
 
-/** Flags compared by customfield.NormalizedDynamicValue semantics: number 0 and 0.0 are equal, "0" is not. */
+/**
+ * Data compared as the plan does: flags by customfield.NormalizedDynamicValue semantics
+ * (customfield/dynamic.go semanticEquals: numbers by value, so 0 and 0.0 are equal, but a string
+ * "0" is not a number there), everything else exactly.
+ */
 function dataChanged(o: unknown, n: unknown): boolean {
   if (o === undefined || n === undefined) return o !== n;
   const a = o as Props;
