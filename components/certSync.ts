@@ -5,7 +5,8 @@
 // A remote command, not cloud-init: the server ignores later user data, and a changed hostname,
 // domain list or script must still reach it. Its trigger is the content hash of the three files,
 // so adding a domain reruns it (and installs that domain's temporary certificate) before nginx is
-// replaced with a config that names it. It never touches certbot, the containers or any rendered config.
+// replaced with a config that names it; the server id is a trigger too, so a replaced server gets
+// the hook again. It never touches certbot, the containers or any rendered config.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { WebCertificate } from "./core/containers/certificates";
@@ -19,6 +20,8 @@ export interface CertSyncArgs {
   ssh: SshAccess;
   /** Cloud-init is done: systemd, Docker and the volume are there. */
   serverReady: pulumi.Resource;
+  /** The Hetzner server id (MailServer.id). */
+  serverId: pulumi.Input<string>;
 }
 
 export class CertSync extends pulumi.ComponentResource {
@@ -31,7 +34,7 @@ export class CertSync extends pulumi.ComponentResource {
     // No secrets in these files: a preview's diff of stdin shows what changed on the VM.
     this.installed = new command.remote.Command(
       "install-cert-sync",
-      { connection: connectionOf(args.ssh), create: "sh -s", stdin: plan.script, triggers: [plan.contentHash] },
+      { connection: connectionOf(args.ssh), create: "sh -s", stdin: plan.script, triggers: [plan.contentHash, args.serverId] },
       { parent: this, dependsOn: [args.serverReady] },
     );
     this.registerOutputs({});

@@ -1,9 +1,9 @@
 // Pushes the rendered configuration files to the VM over SSH (host key pinned), one remote command
-// per service whose trigger is that service's content hash: a change to Dovecot's files re-runs
-// only Dovecot's push. Each push first runs the daemon's own checker on the new files in the
-// service's image and installs them only if it accepts them. Contents travel on stdin only,
-// logging is off and stdout/stderr are secret. It renders nothing itself (components/core/render
-// does) and starts no container.
+// per service whose triggers are that service's content hash and the server id: a change to
+// Dovecot's files re-runs only Dovecot's push, and a replaced server gets every push again. Each
+// push first runs the daemon's own checker on the new files in the service's image and installs
+// them only if it accepts them. Contents travel on stdin only, logging is off and stdout/stderr
+// are secret. It renders nothing itself (components/core/render does) and starts no container.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { MailConfig } from "./core/config/config";
@@ -29,6 +29,8 @@ export interface ConfigPushArgs {
   images: Record<ServiceName, { tag: string; build: pulumi.Resource }>;
   /** Cloud-init is done (the volume is mounted). */
   serverReady: pulumi.Resource;
+  /** The Hetzner server id (MailServer.id): a new server gets every file pushed again. */
+  serverId: pulumi.Input<string>;
 }
 
 export class ConfigPush extends pulumi.ComponentResource {
@@ -58,7 +60,7 @@ export class ConfigPush extends pulumi.ComponentResource {
               }),
             ),
           ),
-          triggers: [contentHash],
+          triggers: [contentHash, args.serverId],
           logging: "none",
         },
         { parent: this, dependsOn: [args.serverReady, args.images[service].build], additionalSecretOutputs: ["stdout", "stderr", "stdin"] },

@@ -2,7 +2,9 @@
 // service network and one container per service, each from the one container description
 // (components/core/containers/containerSpecs.ts) that the local stack also runs, with the image
 // our ImageBuilds built on the VM. Each container carries the content hash of its own rendered
-// files in a label, so a config change replaces exactly that container. Containers that need a
+// files in a label, so a config change replaces exactly that container, and the server id in
+// another, so a replaced server gets the network and every container again (inputs shaped as the
+// provider reads them back: core/containers/providerShapes.ts). Containers that need a
 // certificate or the database schema at start are created only after those steps
 // (ContainerSpec.waitsFor). It never renders or pushes files, builds no image, and never touches
 // the server or DNS.
@@ -13,6 +15,7 @@ import type { MailConfig } from "./core/config/config";
 import { CONFIG_HASH_LABEL, containerSpecs, SERVICE_LABEL, type ContainerSpec } from "./core/containers/containerSpecs";
 import { dataDirs } from "./core/containers/hostLayout";
 import type { ImagePlans } from "./core/containers/images";
+import { dockerHealthcheck, dockerPortsInReadBackOrder, serverIdentityLabel } from "./core/containers/providerShapes";
 import type { ServiceName, Topology } from "./core/topology";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
@@ -31,6 +34,8 @@ export interface ContainersArgs {
   dockerSsh: { sshOpts: string[]; written: pulumi.Resource };
   /** Cloud-init is done: Docker runs, the volume is mounted. */
   serverReady: pulumi.Resource;
+  /** The Hetzner server id (MailServer.id): in every trigger and as a label on every Docker resource. */
+  serverId: pulumi.Input<string>;
   /** Per service: its config push (the container is created after it) and its files' hash. */
   configs: Record<ServiceName, { push: pulumi.Resource; contentHash: pulumi.Output<string> }>;
   /** The certificate hook has run once: the TLS folder holds a pair for every certificate name. */
@@ -40,13 +45,6 @@ export interface ContainersArgs {
    * schema in it (components/mailboxes.ts). Containers that wait for "database" depend on it.
    */
   databaseSetup: (postgres: docker.Container) => pulumi.Resource;
-}
-
-/** Go's time.Duration form, as the docker provider reads durations back ("30s", "1m0s", "5m0s"). */
-export function goDuration(seconds: number): string {
-  const m = Math.floor(seconds / 60);
-  const s = seconds % 60;
-  return m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
 export class Containers extends pulumi.ComponentResource {
@@ -74,6 +72,7 @@ export class Containers extends pulumi.ComponentResource {
         connection: connectionOf(ssh),
         create: "sh -s",
         stdin: ["set -eu", ...dataDirs(topology).map((d) => `install -d -m ${d.mode} -o ${d.uid} -g ${d.gid} '${d.path}'`)].join("\n") + "\n",
+        triggers: [args.serverId],
       },
       { ...child, dependsOn: [args.serverReady] },
     );
@@ -86,8 +85,10 @@ export class Containers extends pulumi.ComponentResource {
         driver: "bridge",
         ipv6: net.ipv6Subnet !== undefined,
         ipamConfigs: [{ subnet: net.ipv4Subnet }, ...(net.ipv6Subnet !== undefined ? [{ subnet: net.ipv6Subnet }] : [])],
+        labels: [serverIdentityLabel(args.serverId)],
       },
-      onVm,
+      // The name is fixed: the old network must go before the new one is created.
+      { ...onVm, deleteBeforeReplace: true },
     );
     // Docker adds its own NAT rules for the new network; put the mail host's IPv6 SNAT back first.
     const egress = new command.remote.Command(
@@ -110,7 +111,7 @@ export class Containers extends pulumi.ComponentResource {
       });
       containers[service] = new docker.Container(
         service,
-        containerArgs(spec, network.name, config.contentHash),
+        containerArgs(spec, network.name, config.contentHash, args.serverId),
         // Named containers and published ports cannot exist twice: delete the old one first.
         { ...onVm, deleteBeforeReplace: true, dependsOn: [prepare, egress, config.push, args.imageBuilds[service].build, ...waits] },
       );
@@ -122,7 +123,12 @@ export class Containers extends pulumi.ComponentResource {
 }
 
 /** The docker.Container inputs of one spec: the VM twin of the local runner's create options. */
-export function containerArgs(spec: ContainerSpec, networkName: pulumi.Input<string>, configHash: pulumi.Input<string>): docker.ContainerArgs {
+export function containerArgs(
+  spec: ContainerSpec,
+  networkName: pulumi.Input<string>,
+  configHash: pulumi.Input<string>,
+  serverId: pulumi.Input<string>,
+): docker.ContainerArgs {
   const h = spec.healthcheck;
   return {
     name: spec.name,
@@ -134,19 +140,10 @@ export function containerArgs(spec: ContainerSpec, networkName: pulumi.Input<str
     mounts: spec.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly })),
     networksAdvanced: [{ name: networkName, aliases: spec.network.aliases }],
     // TCP only: nothing here speaks UDP, and the firewall opens none.
-    ports: spec.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol })),
-    healthcheck: {
-      tests: h.test,
-      interval: goDuration(h.intervalSeconds),
-      timeout: goDuration(h.timeoutSeconds),
-      retries: h.retries,
-      startPeriod: goDuration(h.startPeriodSeconds),
-    },
+    ports: dockerPortsInReadBackOrder(spec.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol }))),
+    healthcheck: dockerHealthcheck(h.test, h),
     stopTimeout: spec.stopTimeoutSeconds,
-    labels: [
-      { label: CONFIG_HASH_LABEL, value: configHash },
-      { label: SERVICE_LABEL, value: spec.service },
-    ],
+    labels: [{ label: CONFIG_HASH_LABEL, value: configHash }, { label: SERVICE_LABEL, value: spec.service }, serverIdentityLabel(serverId)],
     logDriver: "local",
   };
 }

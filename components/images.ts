@@ -21,6 +21,8 @@ export interface ImageBuildsArgs {
   ssh: SshAccess;
   /** Cloud-init is done: Docker runs, debootstrap is installed, the volume is mounted. */
   serverReady: pulumi.Resource;
+  /** The Hetzner server id (MailServer.id): a replaced server builds every image again. */
+  serverId: pulumi.Input<string>;
 }
 
 export class ImageBuilds extends pulumi.ComponentResource {
@@ -34,7 +36,7 @@ export class ImageBuilds extends pulumi.ComponentResource {
     // The base (and the debootstrap root filesystem under it) first: every service image builds FROM it.
     const base = new command.remote.Command(
       "build-image-base",
-      { connection, create: "sh -s", stdin: vmImageBuildScript(args.plans, "base", buildRoot), triggers: [args.plans.base.tag] },
+      { connection, create: "sh -s", stdin: vmImageBuildScript(args.plans, "base", buildRoot), triggers: [args.plans.base.tag, args.serverId] },
       { parent: this, dependsOn: [args.serverReady] },
     );
     this.images = Object.fromEntries(
@@ -42,7 +44,7 @@ export class ImageBuilds extends pulumi.ComponentResource {
         const plan = args.plans.services[svc];
         const build = new command.remote.Command(
           `build-image-${svc}`,
-          { connection, create: "sh -s", stdin: vmImageBuildScript(args.plans, svc, buildRoot), triggers: [plan.tag] },
+          { connection, create: "sh -s", stdin: vmImageBuildScript(args.plans, svc, buildRoot), triggers: [plan.tag, args.serverId] },
           { parent: this, dependsOn: [base] },
         );
         return [svc, { tag: plan.tag, build }];

@@ -39,7 +39,7 @@ export class MailStack extends pulumi.ComponentResource {
     this.server = new MailServer("server", { cfg, topology }, child);
     new AdminSshKeys(
       "admin-keys",
-      { ssh: this.server.ssh, deployPublicKey: this.server.deployPublicKey, adminKeys: cfg.ssh.adminKeys, serverReady: this.server.ready },
+      { ssh: this.server.ssh, deployPublicKey: this.server.deployPublicKey, adminKeys: cfg.ssh.adminKeys, serverReady: this.server.ready, serverId: this.server.id },
       child,
     );
     const dkim = new DkimKeys("dkim", cfg, child);
@@ -48,14 +48,14 @@ export class MailStack extends pulumi.ComponentResource {
 
     const secrets = new ServiceSecretValues("secrets", { dkimPrivateKeys: dkim.privateKeys, relayPassword: args.relayPassword }, child);
     const plans = imagePlans(topology);
-    const images = new ImageBuilds("images", { plans, topology, ssh: this.server.ssh, serverReady: this.server.ready }, child);
+    const images = new ImageBuilds("images", { plans, topology, ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
     const push = new ConfigPush(
       "config",
-      { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, images: images.images, serverReady: this.server.ready },
+      { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, images: images.images, serverReady: this.server.ready, serverId: this.server.id },
       child,
     );
     const localSsh = new LocalSshAccess("local-ssh", this.server.ssh, child);
-    const certSync = new CertSync("cert-sync", { certificates: webCertificates(cfg, topology), ssh: this.server.ssh, serverReady: this.server.ready }, child);
+    const certSync = new CertSync("cert-sync", { certificates: webCertificates(cfg, topology), ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
     // Created by Containers right after the postgres container, which it needs; Roundcube waits for it.
     let mailboxes: Mailboxes | undefined;
     new Containers(
@@ -68,6 +68,7 @@ export class MailStack extends pulumi.ComponentResource {
         ssh: this.server.ssh,
         dockerSsh: { sshOpts: localSsh.sshOpts, written: localSsh.written },
         serverReady: this.server.ready,
+        serverId: this.server.id,
         configs: push.services,
         certificateReady: certSync.installed,
         databaseSetup: (postgres) => {
@@ -80,6 +81,7 @@ export class MailStack extends pulumi.ComponentResource {
               database: postgres,
               databaseContainer: containerName(topology, "postgres"),
               databaseFilesHash: push.services.postgres.contentHash,
+              serverId: this.server.id,
             },
             child,
           );

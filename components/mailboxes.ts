@@ -24,6 +24,8 @@ export interface MailboxesArgs {
   databaseContainer: string;
   /** Content hash of the pushed PostgreSQL files: a changed roles.sql or schema.sql reruns the setup. */
   databaseFilesHash: pulumi.Input<string>;
+  /** The Hetzner server id (MailServer.id): the setup runs again on a replaced server. */
+  serverId: pulumi.Input<string>;
 }
 
 export class Mailboxes extends pulumi.ComponentResource {
@@ -54,7 +56,7 @@ export class Mailboxes extends pulumi.ComponentResource {
         // No secret in the script: role passwords come from the pushed roles.sql, hashes on stdin.
         create: databaseSetupScript(args.topology, { container: args.databaseContainer }),
         stdin: sql,
-        triggers: [sqlHash, args.databaseFilesHash],
+        triggers: [sqlHash, args.databaseFilesHash, args.serverId],
         logging: "none",
       },
       { parent: this, dependsOn: [args.database], additionalSecretOutputs: ["stdout", "stderr", "stdin"] },

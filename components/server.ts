@@ -1,13 +1,16 @@
 // The mail host itself: the Hetzner VM with its two primary IPs (which survive a rebuild), reverse
-// DNS for both, the firewall, the data volume (protected, kept on delete), the deploy and host SSH
-// keys, and a command that waits until cloud-init has installed Docker and mounted the volume.
-// It never touches DNS records, rendered files or containers, and installs admin keys only at
-// first boot (later changes: components/adminSshKeys.ts).
+// DNS for both, the firewall, the data volume (protected, kept on delete, grown with its
+// filesystem but never shrunk), the deploy and host SSH keys, and a command that waits until
+// cloud-init has installed Docker and mounted the volume. A replaced server is deleted before
+// its successor is created (name and primary IPs are held by the old one); `id` is its identity,
+// which every VM-side step elsewhere depends on. It never touches DNS records, rendered files or
+// containers, and installs no admin key itself (components/adminSshKeys.ts does, on every server).
 import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { cloudInitUserData } from "./core/host/cloudInit";
+import { checkedVolumeSize, cloudInitReadyScript, growFilesystemScript } from "./core/host/hostSteps";
 import type { MailConfig } from "./core/config/config";
 import { VOLUME_MOUNT, type Topology } from "./core/topology";
 import { inboundRules } from "./core/host/firewallRules";
@@ -31,6 +34,11 @@ export class MailServer extends pulumi.ComponentResource {
   readonly knownHostsLine: pulumi.Output<string>;
   /** Resolves once cloud-init finished: Docker runs and /srv/mail is mounted. */
   readonly ready: command.remote.Command;
+  /**
+   * The Hetzner server id. Every step that lives on the VM puts it in its triggers (commands) or
+   * labels (Docker resources): a replaced server has a new id, so all of them run again on it.
+   */
+  readonly id: pulumi.Output<string>;
 
   constructor(name: string, args: MailServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mailstack:index:MailServer", name, {}, opts);
@@ -40,26 +48,33 @@ export class MailServer extends pulumi.ComponentResource {
 
     const deployKey = new tls.PrivateKey("deploy-key", { algorithm: "ED25519" }, child);
     const hostKey = new tls.PrivateKey("ssh-host-key", { algorithm: "ED25519" }, child);
-    const sshKey = new hcloud.SshKey("deploy-key", { name: `${cfg.hostname} deploy`, publicKey: deployKey.publicKeyOpenssh, labels }, child);
+    // Trimmed: tls ends the key with a newline (ssh.MarshalAuthorizedKey), Hetzner stores it trimmed,
+    // and `public_key` forces replacement (internal/sshkey/resource.go, RequiresReplace): an untrimmed
+    // key would be replaced on every `up`, and the API refuses the duplicate while the old one exists.
+    const sshKey = new hcloud.SshKey(
+      "deploy-key",
+      { name: `${cfg.hostname} deploy`, publicKey: deployKey.publicKeyOpenssh.apply((k) => k.trim()), labels },
+      child,
+    );
 
     // autoDelete false: the addresses (and their PTR and DNS records) outlive a server rebuild.
-    const ip4 = new hcloud.PrimaryIp(
-      "ipv4",
-      { name: `${cfg.hostname}-v4`, type: "ipv4", assigneeType: "server", autoDelete: false, location: cfg.server.location, labels },
-      child,
-    );
-    const ip6 = new hcloud.PrimaryIp(
-      "ipv6",
-      { name: `${cfg.hostname}-v6`, type: "ipv6", assigneeType: "server", autoDelete: false, location: cfg.server.location, labels },
-      child,
-    );
+    // No assigneeType: without an assigneeId the provider warns on every run that it is unused
+    // (internal/primaryip/resource.go, ValidateConfig); the server's publicNets assigns them.
+    const ip4 = new hcloud.PrimaryIp("ipv4", { name: `${cfg.hostname}-v4`, type: "ipv4", autoDelete: false, location: cfg.server.location, labels }, child);
+    const ip6 = new hcloud.PrimaryIp("ipv6", { name: `${cfg.hostname}-v6`, type: "ipv6", autoDelete: false, location: cfg.server.location, labels }, child);
     this.ipv4 = ip4.ipAddress;
     this.ipv6 = pulumi.all([ip6.ipNetwork, ip6.ipAddress]).apply(([net, addr]) => mailIpv6Address(net || addr));
 
     // All mail and databases live here; a stack destroy or a server replacement must never lose it.
+    // Its current size is read from Hetzner before the plan: a smaller configured size stops the
+    // program with a clear message (the API cannot shrink a volume; the previous config is not
+    // available to a program, the live volume is).
+    const volumeName = `${cfg.hostname.replace(/\./g, "-")}-data`;
+    const existing = hcloud.getVolumesOutput({ withSelector: Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",") }, child);
+    const size = existing.volumes.apply((vs) => checkedVolumeSize(cfg.server.volumeSizeGb, (vs ?? []).find((v) => v.name === volumeName)?.size));
     const volume = new hcloud.Volume(
       "mail-data",
-      { name: `${cfg.hostname.replace(/\./g, "-")}-data`, size: cfg.server.volumeSizeGb, location: cfg.server.location, format: "ext4", deleteProtection: true, labels },
+      { name: volumeName, size, location: cfg.server.location, format: "ext4", deleteProtection: true, labels },
       { ...child, protect: true, retainOnDelete: true },
     );
 
@@ -79,9 +94,12 @@ export class MailServer extends pulumi.ComponentResource {
         publicNets: [{ ipv4Enabled: true, ipv4: ip4.id.apply(Number), ipv6Enabled: true, ipv6: ip6.id.apply(Number) }],
         labels,
       },
-      // Changing either would rebuild the VM; later changes are pushed over SSH instead.
-      { ...child, ignoreChanges: ["userData", "sshKeys"] },
+      // Changing either would rebuild the VM; later changes are pushed over SSH instead. A
+      // replacement keeps both as first deployed (Pulumi reuses ignored inputs). Delete before
+      // replace: the old server holds the name and both primary IPs.
+      { ...child, ignoreChanges: ["userData", "sshKeys"], deleteBeforeReplace: true },
     );
+    this.id = server.id;
     const serverId = server.id.apply(Number);
 
     const attachment = new hcloud.VolumeAttachment("mail-data", { serverId, volumeId: volume.id.apply(Number), automount: false }, child);
@@ -107,12 +125,16 @@ export class MailServer extends pulumi.ComponentResource {
 
     this.ready = new command.remote.Command(
       "cloud-init-done",
-      {
-        connection: connectionOf(this.ssh),
-        create: `cloud-init status --wait >/dev/null || true; cloud-init status | grep -q 'status: done' && mountpoint -q ${VOLUME_MOUNT} && docker info >/dev/null`,
-        triggers: [server.id],
-      },
+      { connection: connectionOf(this.ssh), create: "sh -s", stdin: cloudInitReadyScript(VOLUME_MOUNT), triggers: [server.id] },
       { ...child, dependsOn: [attachment] },
+    );
+
+    // Hetzner grows the block device, never the filesystem on it. Runs again on a new server too
+    // (harmless: resize2fs finds nothing to do).
+    new command.remote.Command(
+      "grow-filesystem",
+      { connection: connectionOf(this.ssh), create: "sh -s", stdin: volume.id.apply(growFilesystemScript), triggers: [volume.size, server.id] },
+      { ...child, dependsOn: [this.ready] },
     );
 
     this.registerOutputs({ ipv4: this.ipv4, ipv6: this.ipv6 });

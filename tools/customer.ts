@@ -14,7 +14,7 @@ import { REPO_ROOT } from "../components/core/paths";
 export const USAGE = `usage: npm run customer -- new <name> --domain <domain> --zone-id <cloudflare-zone-id>
          --ssh-key <"ssh-ed25519 AAAA... comment" | path/to/key.pub> [--ssh-key ...]
          --ssh-from <cidr> [--ssh-from ...] [--mailbox <address>...]
-         [--acme-email <address>] [--location fsn1] [--server-type cx22]`;
+         [--acme-email <address>] [--location fsn1] [--server-type cx23]`;
 
 export class UsageError extends Error {}
 

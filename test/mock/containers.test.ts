@@ -49,10 +49,12 @@ describe("production containers and the rendered files", () => {
     assert.ok(sync.secretInputs.includes("stdin"));
     assert.equal(sync.inputs.logging, "none");
     assert.ok(sync.options.dependencies.includes("postgres"));
-    // A changed roles.sql or schema.sql (the postgres files' hash) reruns it, as does a changed mailbox set.
+    // A changed roles.sql or schema.sql (the postgres files' hash) reruns it, as do a changed
+    // mailbox set and a new server (the server id, also cloud-init-done's trigger).
     const triggers = sync.inputs.triggers as string[];
-    assert.equal(triggers.length, 2);
+    assert.equal(triggers.length, 3);
     assert.ok(triggers.includes(String(label("postgres", "org.mailstack.config-hash"))), "postgres files hash is a trigger");
+    assert.ok(triggers.includes((command("cloud-init-done").inputs.triggers as string[])[0]), "the server id is a trigger");
   });
 
   it("gives Roundcube its config where the image reads it, the database settings, and no password in its environment", () => {

@@ -27,7 +27,7 @@ describe("the example customer's stack", () => {
     assert.equal(volume.inputs.size, 50);
     const server = one("hcloud:index/server:Server", "mail-host");
     assert.deepEqual([...server.options.ignoreChanges].sort(), ["sshKeys", "userData"]);
-    assert.equal(server.inputs.serverType, "cx22");
+    assert.equal(server.inputs.serverType, "cx23");
     assert.ok(server.secretInputs.includes("userData"), "user data holds the SSH host private key");
   });
 

@@ -76,7 +76,7 @@ const rawSchema = z.strictObject({
     .optional(),
   server: z
     .strictObject({
-      type: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a Hetzner server type such as cx22" }).optional(),
+      type: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a Hetzner server type such as cx23" }).optional(),
       location: z
         .string()
         .regex(/^[a-z]+[0-9]*$/, { error: "must be a Hetzner location such as fsn1, nbg1, hel1, ash" })
@@ -159,7 +159,7 @@ export interface MailConfig {
 export const DEFAULTS = {
   dkimSelector: "mail",
   quota: "2G",
-  serverType: "cx22",
+  serverType: "cx23",
   location: "fsn1",
   image: "debian-13",
   volumeSizeGb: 20,

@@ -1,7 +1,8 @@
 // Renders the mail host's cloud-init user data from files/cloud-init/user-data.yaml: Docker from
 // Debian's docker.io package with the userland proxy off, the Hetzner volume mounted at
-// /srv/mail through its stable /dev/disk/by-id path, the Pulumi-generated SSH host key, and the
-// IPv6 egress rule. Pure: values in, YAML text out; it never creates a resource.
+// /srv/mail through its stable /dev/disk/by-id path, the Pulumi-generated SSH host key, sshd's
+// MaxStartups, and the IPv6 egress rule. No admin keys: those go over SSH on every server.
+// Pure: values in, YAML text out; it never creates a resource.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MailConfig } from "../config/config";
@@ -40,7 +41,6 @@ export function cloudInitUserData(cfg: MailConfig, inputs: CloudInitInputs): str
     shortHostname: cfg.hostname.split(".")[0],
     hostKeyPrivate: indent(inputs.hostKeyPrivateOpenssh, 4),
     hostKeyPublic: inputs.hostKeyPublicOpenssh.trim(),
-    adminKeys: cfg.ssh.adminKeys.map((k) => `  - ${JSON.stringify(k)}`).join("\n"),
     dockerDaemonJson: indent(JSON.stringify(DOCKER_DAEMON_CONFIG, null, 2), 6),
     volumeDevice: volumeDevicePath(inputs.volumeId),
     volumeMount: VOLUME_MOUNT,

@@ -13,6 +13,10 @@
 //     "relayPassword": "...",   optional: set as the secret mailstack:relayPassword
 //     "leakProbe": true,        optional: add deliberately unmarked secrets, in plain text and base64 in a push script (the leak check must fail)
 //     "timing": true            optional: add "timing" to the answer
+//     "dryRun": true            optional: run as a preview (outputs of new or replaced resources unknown)
+//     "prior": {...}            optional: the state of an earlier run (types.ts priorState); every
+//                               resource is planned against it with its provider's model
+//     "forceReplace": [...]     optional: resource keys to replace (`pulumi up --replace`)
 //   }
 // Answer (stdout, type Evaluation): { ok, error?, resources: [...], outputs: {...}, timing? } with
 //   timing = { evaluationSeconds, resourceCount, mailboxes, sourceMaps }:
@@ -32,13 +36,19 @@
 // Like the real engine, the mocks mark the outputs a resource lists in additionalSecretOutputs
 // as secret (the mock monitor alone does not), and every mocked secret value contains
 // MOCK_SECRET_MARKER, so a test can find a secret that reached an input unmarked.
+//
+// Outputs are what each resource's provider would store (readBack/: trimmed keys, sorted ports,
+// Go durations, Cloudflare's forms), not an echo of the inputs. With `prior`, each resource gets
+// the plan its provider would make (same, update, replace) and, like the engine, an unchanged one
+// keeps its old id and outputs while a replaced one gets a new id (unknown in a preview).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { pushScript } from "../../../components/core/remote/pushScript";
-import { MOCK_SECRET_MARKER, type EvaluateRequest, type Evaluation, type RegisteredResource } from "./types";
+import { modelFor, planChange, UNKNOWN, type PlannedChange, type Props } from "./readBack";
+import { MOCK_SECRET_MARKER, type EvaluateRequest, type Evaluation, type PriorResource, type RegisteredResource } from "./types";
 
 const PROJECT = "mailstack";
 const STACK = "prod";
@@ -53,6 +63,7 @@ const rpc = require("@pulumi/pulumi/runtime/rpc") as {
   deserializeProperties(s: unknown): Record<string, unknown>;
 };
 const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+const outputModule = require("@pulumi/pulumi/output") as { isUnknown(v: unknown): boolean };
 
 function readRequest(): EvaluateRequest {
   const file = process.argv[2];
@@ -113,6 +124,8 @@ function unwrap(inputs: Record<string, unknown>): { inputs: Record<string, unkno
   const plain: Record<string, unknown> = {};
   const secret: string[] = [];
   const strip = (v: unknown): unknown => {
+    // A preview's not-yet-known value: kept as the engine's sentinel so plans can see it.
+    if (outputModule.isUnknown(v)) return UNKNOWN;
     if (isSecretWrapper(v)) return strip(v.value);
     if (Array.isArray(v)) return v.map(strip);
     if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)]));
@@ -128,6 +141,8 @@ function unwrap(inputs: Record<string, unknown>): { inputs: Record<string, unkno
 async function resolveExport(value: unknown): Promise<{ value: unknown; secret: boolean }> {
   const out = pulumi.output(value);
   const secret = await pulumi.isSecret(out);
+  // In a preview an output of a resource not created yet is unknown, and apply never runs on it.
+  if (!(await (out as unknown as { isKnown: Promise<boolean> }).isKnown)) return { value: UNKNOWN, secret };
   const plain = await new Promise<unknown>((resolve) => pulumi.unsecret(out).apply((v) => resolve(v)));
   return { value: plain, secret };
 }
@@ -158,26 +173,57 @@ async function main(): Promise<void> {
     return originalRegister.call(this, req, cb);
   };
 
+  const dryRun = request.dryRun === true;
+  const prior = request.prior ?? {};
+  const forceReplace = new Set(request.forceReplace ?? []);
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
         const meta = pending ?? { parent: "", options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], additionalSecretOutputs: [], dependencies: [] } };
         pending = undefined;
         const { inputs, secretInputs } = unwrap(args.inputs as Record<string, unknown>);
-        resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, parent: meta.parent, inputs, secretInputs, options: meta.options });
-        const state: Record<string, unknown> = { ...args.inputs, ...mockState(args.type, args.name, inputs) };
-        for (const key of meta.options.additionalSecretOutputs) {
+        const k = `${args.type}::${args.name}`;
+        const step = providerStep(args.type, args.name, args.custom ?? false, inputs, prior[k], {
+          dryRun,
+          ignoreChanges: meta.options.ignoreChanges,
+          forceReplace: forceReplace.has(k),
+        });
+        resources.push({
+          type: args.type,
+          name: args.name,
+          custom: args.custom ?? false,
+          parent: meta.parent,
+          inputs,
+          secretInputs,
+          options: meta.options,
+          id: step.id,
+          generation: step.generation,
+          state: step.state,
+          plan: step.plan,
+          ...(args.provider ? { provider: args.provider } : {}),
+        });
+        // Secret inputs stay secret in the outputs, as the engine keeps them; so do the outputs a
+        // resource lists in additionalSecretOutputs.
+        const state: Record<string, unknown> = { ...step.state };
+        for (const key of new Set([...secretInputs, ...meta.options.additionalSecretOutputs])) {
           if (key in state && !isSecretWrapper(state[key])) state[key] = secretOf(state[key]);
         }
-        return { id: numericId(`${args.type}::${args.name}`), state };
+        return { id: step.id, state };
       },
       call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        // The volume-size check reads the live volume: the one in the prior state, if any.
+        if (args.token === "hcloud:index/getVolumes:getVolumes") {
+          const volumes = Object.entries(prior)
+            .filter(([k]) => k.startsWith("hcloud:index/volume:Volume::"))
+            .map(([, p]) => ({ id: Number(p.id), name: p.state.name, size: p.state.size, labels: p.state.labels, linuxDevice: p.state.linuxDevice, location: p.state.location, deleteProtection: p.state.deleteProtection }));
+          return { volumes };
+        }
         return args.inputs as Record<string, unknown>;
       },
     },
     PROJECT,
     STACK,
-    false,
+    dryRun,
   );
 
   const config: Record<string, string> = {};
@@ -249,6 +295,45 @@ async function main(): Promise<void> {
   const timing = { evaluationSeconds, resourceCount: resources.length, mailboxes: mailboxCount(request), sourceMaps: SOURCE_MAPS };
   const result: Evaluation = { ok: true, resources, outputs, ...(request.timing === true ? { timing } : {}) };
   process.stdout.write(JSON.stringify(result));
+}
+
+/**
+ * What the engine does with one registered resource: create it (no prior state), or plan it
+ * against the prior state with its provider's model and keep, update or replace it. Returns the
+ * id and outputs the program sees. Components have no provider and are only recorded.
+ */
+function providerStep(
+  type: string,
+  name: string,
+  custom: boolean,
+  inputs: Props,
+  old: PriorResource | undefined,
+  opts: { dryRun: boolean; ignoreChanges: string[]; forceReplace: boolean },
+): { id: string; generation: number; state: Props; plan: PlannedChange } {
+  const k = `${type}::${name}`;
+  const none: PlannedChange = { op: old === undefined ? "create" : "same", changes: [], replaces: [], warnings: [], errors: [] };
+  if (!custom) return { id: old?.id ?? numericId(k), generation: 0, state: old?.state ?? inputs, plan: none };
+  const model = modelFor(type);
+  const fresh = mockState(type, name, inputs);
+  const unknownComputed = Object.fromEntries(model.computed.map((c) => [c, UNKNOWN]));
+  const newId = (generation: number) => (opts.dryRun ? "" : numericId(generation === 0 ? k : `${k}#${generation}`));
+  if (old === undefined) {
+    const plan: PlannedChange = { ...none, warnings: model.warnings?.(inputs) ?? [] };
+    const computed = opts.dryRun ? { ...fresh, ...unknownComputed } : fresh;
+    return { id: newId(0), generation: 0, state: model.readBack(inputs, computed), plan };
+  }
+  const plan = planChange(model, old, inputs, { ignoreChanges: opts.ignoreChanges, forceReplace: opts.forceReplace });
+  if (plan.op === "same") return { id: old.id, generation: old.generation, state: old.state, plan };
+  // Ignored inputs keep their old values, as the engine substitutes them (also on replacement).
+  const effective: Props = { ...inputs };
+  for (const key of opts.ignoreChanges) if (key in old.inputs) effective[key] = old.inputs[key];
+  if (plan.op === "update") {
+    const kept = Object.fromEntries(model.computed.filter((c) => c in old.state).map((c) => [c, old.state[c]]));
+    return { id: old.id, generation: old.generation, state: model.readBack(effective, kept), plan };
+  }
+  const generation = old.generation + 1;
+  const computed = opts.dryRun ? { ...fresh, ...unknownComputed } : mockState(type, `${name}#${generation}`, effective);
+  return { id: newId(generation), generation, state: model.readBack(effective, computed), plan };
 }
 
 /** "urn:pulumi:prod::mailstack::a$b::name" → "name" ("" for none). */

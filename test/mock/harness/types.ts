@@ -1,7 +1,10 @@
 // The JSON contract between the mock-engine harness (evaluate.ts, run in a child process) and
 // the tests and benchmark that spawn it, plus helpers to run it and to read its answer.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { PlannedChange } from "./readBack/model";
 
 /** Every mocked secret (keys, passwords, the relay password in tests) contains this. */
 export const MOCK_SECRET_MARKER = "MOCKSECRET";
@@ -17,6 +20,28 @@ export interface EvaluateRequest {
   leakProbe?: boolean;
   /** Report evaluation time and resource count (Evaluation.timing). */
   timing?: boolean;
+  /**
+   * Run as `pulumi preview`: outputs of resources that do not exist yet (or are being replaced)
+   * are unknown, as the engine leaves them before the provider has created them.
+   */
+  dryRun?: boolean;
+  /**
+   * The stack's state from an earlier run (priorState(earlierEvaluation)): each resource is then
+   * planned against it with its provider's model, and unchanged ones keep their old outputs.
+   */
+  prior?: Record<string, PriorResource>;
+  /** Resource keys (`type::name`) to replace whatever their diff says: `pulumi up --replace`. */
+  forceReplace?: string[];
+}
+
+/** One resource as the engine keeps it in the stack's state. */
+export interface PriorResource {
+  id: string;
+  /** How many times it was replaced; a replacement gets a new id. */
+  generation: number;
+  inputs: Record<string, unknown>;
+  /** What the provider stored after creating or reading it (readBack/). */
+  state: Record<string, unknown>;
 }
 
 export interface RegisteredResource {
@@ -28,6 +53,15 @@ export interface RegisteredResource {
   inputs: Record<string, unknown>;
   /** Top-level inputs that arrived as secrets (the SDK lifts nested secrets to the top). */
   secretInputs: string[];
+  /** Provider id ("" while unknown in a preview). */
+  id: string;
+  generation: number;
+  /** Outputs as the provider stores them (read back), secrets unwrapped. */
+  state: Record<string, unknown>;
+  /** What the engine would do with this resource against `prior` ("create" without one). */
+  plan: PlannedChange;
+  /** The explicit provider reference (`urn::id`), if the resource names one. */
+  provider?: string;
   options: {
     protect: boolean;
     retainOnDelete: boolean;
@@ -62,14 +96,22 @@ export interface Evaluation {
 
 /** Runs the program once under mocks in a fresh process. */
 export function evaluate(request: EvaluateRequest): Evaluation {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "evaluate.ts"), "-"], {
-    input: JSON.stringify(request),
-    encoding: "utf8",
-    maxBuffer: 512 * 1024 * 1024,
-    cwd: join(__dirname, "..", "..", ".."),
-  });
-  if (r.status === 2 || r.stdout === "") throw new Error(`harness crashed (exit ${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as Evaluation;
+  // Through a file, not stdin: a request with a prior state is large, and a child reading a big
+  // non-blocking stdin pipe synchronously can fail with EAGAIN.
+  const dir = mkdtempSync(join(tmpdir(), "mailstack-eval-"));
+  const file = join(dir, "request.json");
+  try {
+    writeFileSync(file, JSON.stringify(request), { mode: 0o600 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "evaluate.ts"), file], {
+      encoding: "utf8",
+      maxBuffer: 512 * 1024 * 1024,
+      cwd: join(__dirname, "..", "..", ".."),
+    });
+    if (r.status === 2 || r.stdout === "") throw new Error(`harness crashed (exit ${r.status}): ${r.stderr}`);
+    return JSON.parse(r.stdout) as Evaluation;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -111,3 +153,9 @@ export function unmarkedSecrets(ev: Evaluation): string[] {
 }
 
 export const key = (r: RegisteredResource) => `${r.type}::${r.name}`;
+
+/** The state a real `up` of this evaluation would leave behind, as `prior` for the next one. */
+export function priorState(ev: Evaluation): Record<string, PriorResource> {
+  if (!ev.ok) throw new Error(`cannot take the state of a failed evaluation: ${ev.error}`);
+  return Object.fromEntries(ev.resources.map((r) => [key(r), { id: r.id, generation: r.generation, inputs: r.inputs, state: r.state }]));
+}
