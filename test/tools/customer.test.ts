@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { newCustomer, realIo, type CustomerIo } from "../../tools/customer";
+import { newCustomer, realIo, type CustomerIo } from "../../tools/customer/cli";
 import { loadStackConfig } from "../../components/core/config/stackFile";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpsKey op@laptop";

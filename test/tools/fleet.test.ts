@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { OpMap } from "@pulumi/pulumi/automation";
-import { fleetMain, type FleetDeps } from "../../tools/fleet";
-import type { FleetOp, FleetWorkspace } from "../../tools/fleetRun";
-import { firstErrorLine } from "../../tools/fleetSummary";
+import { fleetMain, type FleetDeps } from "../../tools/fleet/cli";
+import type { FleetOp, FleetWorkspace } from "../../tools/fleet/run";
+import { firstErrorLine } from "../../tools/fleet/summary";
 
 // A fake engine: each stack takes a few ticks, some fail, and the fake records how many
 // operations were in flight at once.

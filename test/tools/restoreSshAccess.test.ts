@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { restoreSshAccess } from "../../tools/fleetWorkspace";
+import { restoreSshAccess } from "../../tools/fleet/workspace";
 
 const ROOT = join(__dirname, "..", "..");
 const SCRIPT = join(ROOT, "scripts", "restore-ssh-access.sh");

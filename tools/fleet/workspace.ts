@@ -10,8 +10,8 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, type OpMap, type OutputMap } from "@pulumi/pulumi/automation";
-import { knownHostsLine, LOCAL_SSH_ROOT, localSshPaths } from "../components/core/host/localSshAccess";
-import type { FleetOp, FleetWorkspace } from "./fleetRun";
+import { knownHostsLine, LOCAL_SSH_ROOT, localSshPaths } from "../../components/core/host/localSshAccess";
+import type { FleetOp, FleetWorkspace } from "./run";
 
 /**
  * Writes the deploy key (0600) and known_hosts line from a stack's outputs into

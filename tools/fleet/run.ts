@@ -1,9 +1,9 @@
 // Runs one Pulumi operation over many customer stacks: picks the stacks (`--only` checked
 // against the stacks that exist), keeps at most N in flight, captures each failure so one
 // customer never stops the others, and reports a progress line per stack. The engine is behind
-// the FleetWorkspace interface: fleet.ts plugs in the Automation API, tests plug in a fake.
+// the FleetWorkspace interface: cli.ts plugs in the Automation API, tests plug in a fake.
 import type { OpMap } from "@pulumi/pulumi/automation";
-import { countChanges, describeChanges, firstErrorLine, type StackResult } from "./fleetSummary";
+import { countChanges, describeChanges, firstErrorLine, type StackResult } from "./summary";
 
 export const FLEET_OPS = ["preview", "up", "refresh"] as const;
 export type FleetOp = (typeof FLEET_OPS)[number];

@@ -1,18 +1,18 @@
 // `npm run fleet -- preview|up|refresh [--concurrency N] [--only a,b] [--org <pulumi-org>]`: one
 // operation over every customer stack (or the `--only` subset), at most N at once, a progress
 // line per stack, a summary table at the end, exit code 1 if any stack failed (2 for bad usage).
-// Owns argument parsing and wiring; selection, the limiter and error capture are in fleetRun.ts,
-// the table in fleetSummary.ts, the engine in fleetWorkspace.ts. Each stack's full engine output
+// Owns argument parsing and wiring; selection, the limiter and error capture are in run.ts,
+// the table in summary.ts, the engine in workspace.ts. Each stack's full engine output
 // goes to .local/fleet/<stack>.<op>.log, not the terminal, so parallel stacks stay readable.
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
-import { FLEET_OPS, FleetUsageError, runFleet, selectStacks, type FleetOp, type FleetRun, type FleetWorkspace } from "./fleetRun";
-import { summaryTable } from "./fleetSummary";
-import { automationWorkspace } from "./fleetWorkspace";
-import { listCustomerStacks } from "./stackNames";
-import { REPO_ROOT } from "../components/core/paths";
+import { FLEET_OPS, FleetUsageError, runFleet, selectStacks, type FleetOp, type FleetRun, type FleetWorkspace } from "./run";
+import { summaryTable } from "./summary";
+import { automationWorkspace } from "./workspace";
+import { listCustomerStacks } from "../stackNames";
+import { REPO_ROOT } from "../../components/core/paths";
 
 export const USAGE = "usage: npm run fleet -- preview|up|refresh [--concurrency N] [--only <name>[,<name>...]] [--org <pulumi-org>]";
 const DEFAULT_CONCURRENCY = 2;

@@ -1,15 +1,15 @@
 // `npm run customer -- new <name> --domain <domain> --zone-id <id> --ssh-key <key> --ssh-from <cidr>
 // [--mailbox <address>...]`: adds a customer by writing Pulumi.<name>.yaml at the repository root.
 // Owns argument checking, the refusal rules (existing customer, reserved or invalid name) and the
-// write itself; the file's content and its validation live in customerFile.ts. Never calls the
+// write itself; the file's content and its validation live in stackFile.ts. Never calls the
 // Pulumi CLI and never handles a secret.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../components/core/config/config";
-import { stackFilePath } from "../components/core/config/stackFile";
-import { customerStackFile, type NewCustomer } from "./customerFile";
-import { stackNameProblem } from "./stackNames";
-import { REPO_ROOT } from "../components/core/paths";
+import { ConfigError } from "../../components/core/config/config";
+import { stackFilePath } from "../../components/core/config/stackFile";
+import { customerStackFile, type NewCustomer } from "./stackFile";
+import { stackNameProblem } from "../stackNames";
+import { REPO_ROOT } from "../../components/core/paths";
 
 export const USAGE = `usage: npm run customer -- new <name> --domain <domain> --zone-id <cloudflare-zone-id>
          --ssh-key <"ssh-ed25519 AAAA... comment" | path/to/key.pub> [--ssh-key ...]

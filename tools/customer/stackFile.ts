@@ -3,9 +3,9 @@
 // that `pulumi up` uses before anyone writes it. Pure: no file system, no Pulumi CLI; provider
 // tokens and other secrets are never written here (they are added encrypted by `pulumi config
 // set --secret`, see the file's header).
-import { CONFIG_NAMESPACE, DEFAULTS, parseMailConfig, type MailConfig } from "../components/core/config/config";
-import { hostName, mailAddress } from "../components/core/config/names";
-import { parseStackYaml } from "../components/core/config/stackFile";
+import { CONFIG_NAMESPACE, DEFAULTS, parseMailConfig, type MailConfig } from "../../components/core/config/config";
+import { hostName, mailAddress } from "../../components/core/config/names";
+import { parseStackYaml } from "../../components/core/config/stackFile";
 
 export interface NewCustomer {
   name: string;
