@@ -6,6 +6,7 @@
 // the renderer, the local runner and the customer tool all call `parseMailConfig`.
 import { z } from "zod";
 import { sourceRange, sshExposureProblems, type SourceRange } from "./cidr";
+import { adoptionProblems } from "../dns/zoneConflicts";
 import { deliverabilityProblems, implicitAbuseAliases } from "./deliverability";
 import { configPath as pathText, describeIssue, prune, type ConfigPath } from "./issues";
 import { hostName, mailAddress, sizeInBytes, zoneOf } from "./names";
@@ -303,15 +304,17 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
       if (id === undefined) continue;
       const m = /^(\S+)\s+(\S+)$/.exec(key.trim());
       const type = m?.[2].toUpperCase();
-      const recordName = m === null ? undefined : hostName(m[1]);
-      if (m === null || recordName === undefined || !recordName.ok || !(ADOPTABLE_TYPES as readonly string[]).includes(type!)) {
+      // Record names, not host names: _dmarc, _domainkey and SRV labels start with "_". Written in
+      // punycode, as the refusal that suggests the entry prints them.
+      const recordName = m?.[1].toLowerCase().replace(/\.$/, "");
+      if (recordName === undefined || !/^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/.test(recordName) || !(ADOPTABLE_TYPES as readonly string[]).includes(type!)) {
         problem(
           ["domains", i, "adopt", key],
           `"${key}" is not "<record name> <type>"; write the full name and one of ${ADOPTABLE_TYPES.join(", ")}, such as "${name.value} MX"`,
         );
         continue;
       }
-      adopt[`${recordName.value} ${type}`] = id;
+      adopt[`${recordName} ${type}`] = id;
     }
     domains.push({
       name: name.value,
@@ -542,7 +545,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
   }
 
   // Sorted so that reordering the stack file never changes a resource input.
-  return {
+  const cfg: MailConfig = {
     hostname: host?.ok ? host.value : "",
     acmeEmail: acme?.ok ? acme.value.address : "",
     dkimSelector: raw.dkimSelector ?? DEFAULTS.dkimSelector,
@@ -561,6 +564,11 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
     relay,
     externalReportAddresses: [...new Set(external)].sort(),
   };
+  // Adopt entries can only be judged against the records a complete, valid config writes.
+  if (problems.length === 0) {
+    for (const a of adoptionProblems(cfg)) problem(["domains", domains.find((d) => d.name === a.domain)!.rawIndex, "adopt", a.key], a.message);
+  }
+  return cfg;
 }
 
 function byName<T>(key: (t: T) => string) {

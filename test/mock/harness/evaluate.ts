@@ -151,6 +151,7 @@ async function main(): Promise<void> {
         deleteBeforeReplace: req.getDeletebeforereplace(),
         ignoreChanges: req.getIgnorechangesList(),
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        importId: req.getImportid(),
         dependencies: [...new Set(req.getDependenciesList().map(nameOfUrn))].sort(),
       },
     };
@@ -161,7 +162,7 @@ async function main(): Promise<void> {
   await pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-        const meta = pending ?? { parent: "", options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], additionalSecretOutputs: [], dependencies: [] } };
+        const meta = pending ?? { parent: "", options: { protect: false, retainOnDelete: false, deleteBeforeReplace: false, ignoreChanges: [], additionalSecretOutputs: [], importId: "", dependencies: [] } };
         pending = undefined;
         const { inputs, secretInputs } = unwrap(args.inputs as Record<string, unknown>);
         resources.push({ type: args.type, name: args.name, custom: args.custom ?? false, parent: meta.parent, inputs, secretInputs, options: meta.options });
@@ -172,6 +173,11 @@ async function main(): Promise<void> {
         return { id: numericId(`${args.type}::${args.name}`), state };
       },
       call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+        // The zone listing the DNS component checks for conflicts; the provider filters by zone.
+        if (args.token === "cloudflare:index/getDnsRecords:getDnsRecords") {
+          const zoneId = (args.inputs as { zoneId?: string }).zoneId;
+          return { ...args.inputs, results: (request.existingDnsRecords ?? []).filter((r) => r.zoneId === zoneId) };
+        }
         return args.inputs as Record<string, unknown>;
       },
     },
@@ -181,7 +187,8 @@ async function main(): Promise<void> {
   );
 
   const config: Record<string, string> = {};
-  for (const [k, v] of Object.entries(request.config)) config[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  // A key with its own namespace ("hcloud:token", a misspelt "mailstak:x") is set as written.
+  for (const [k, v] of Object.entries(request.config)) config[k.includes(":") ? k : `${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   const secretKeys: string[] = [];
   if (request.relayPassword !== undefined) {
     config[`${PROJECT}:relayPassword`] = request.relayPassword;
@@ -236,6 +243,9 @@ async function main(): Promise<void> {
     outputs[name] = await resolveExport(value);
   }
   await settings.waitForRPCs();
+  // A resource whose input failed (an apply threw) never becomes an RPC; its rejection surfaces a
+  // few turns later as an unhandled rejection. Let it arrive before judging the run.
+  for (let i = 0; i < 20 && failures.length === 0; i++) await new Promise((r) => setImmediate(r));
   const evaluationSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   process.setSourceMapsEnabled(true);
 
@@ -262,6 +272,7 @@ function mailboxCount(request: EvaluateRequest): number {
 }
 
 interface RegisterRequest {
+  getImportid(): string;
   getDependenciesList(): string[];
   getParent(): string;
   getProtect(): boolean | undefined;

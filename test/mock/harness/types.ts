@@ -17,6 +17,11 @@ export interface EvaluateRequest {
   leakProbe?: boolean;
   /** Report evaluation time and resource count (Evaluation.timing). */
   timing?: boolean;
+  /**
+   * Records already in the Cloudflare zones, returned by the mocked getDnsRecords invoke
+   * (filtered by zoneId, as the provider does); none when absent.
+   */
+  existingDnsRecords?: { id: string; zoneId: string; name: string; type: string; content: string; comment?: string | null }[];
 }
 
 export interface RegisteredResource {
@@ -34,6 +39,8 @@ export interface RegisteredResource {
     deleteBeforeReplace: boolean;
     ignoreChanges: string[];
     additionalSecretOutputs: string[];
+    /** The `import` resource option ("" when not importing). */
+    importId: string;
     /**
      * Names of the resources it waits for: its `dependsOn` and those whose outputs feed its
      * inputs (the SDK registers a resource only once these are registered).
