@@ -150,6 +150,10 @@ export function parseArgs(argv: string[]): { command: string; choice: StackChoic
 }
 
 async function main(): Promise<void> {
+  if (["--help", "-h", "help"].includes(process.argv[2] ?? "")) {
+    console.log("usage: npm run local -- up [--stack <name> | --stack-file <path>] | down\n  up: the stack on this machine (default Pulumi.local.yaml); down: stop it, keeping mail and secrets");
+    return;
+  }
   const { command, choice } = parseArgs(process.argv.slice(2));
   if (command === "up") await up(choice);
   else if (command === "down") await down();

@@ -1,152 +1,51 @@
-// `npm run customer -- new <name> --domain <domain> --zone-id <id> --ssh-key <key> --ssh-from <cidr>
-// [--mailbox <address>...]`: adds a customer by writing Pulumi.<name>.yaml at the repository root.
-// Owns argument checking, the refusal rules (existing customer, reserved or invalid name) and the
-// write itself; the file's content and its validation live in stackFile.ts. Never calls the
-// Pulumi CLI and never handles a secret.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
-import { ConfigError } from "../../components/core/config/config";
-import { stackFilePath } from "../../components/core/config/stackFile";
-import { customerStackFile, type NewCustomer } from "./stackFile";
-import { stackNameProblem } from "../stackNames";
+// `npm run customer -- new | list | remove ...`: the customer lifecycle. Dispatches to new.ts (write
+// a stack file), list.ts (stacks, domains, mailboxes, last deploy) and remove.ts (guided
+// decommission); owns only the usage text and the exit code.
 import { REPO_ROOT } from "../../components/core/paths";
+import { EXIT, UsageError, runCli, wantsHelp } from "../cliKit";
+import { systemPulumi } from "../pulumiCli";
+import { listCustomers } from "./list";
+import { newCustomer, NEW_USAGE, realIo, type CustomerIo } from "./new";
+import { removeCustomer, REMOVE_USAGE } from "./remove";
 
-export const USAGE = `usage: npm run customer -- new <name> --domain <domain> --zone-id <cloudflare-zone-id>
-         --ssh-key <"ssh-ed25519 AAAA... comment" | path/to/key.pub> [--ssh-key ...]
-         --ssh-from <cidr> [--ssh-from ...] [--mailbox <address>...]
-         [--acme-email <address>] [--location fsn1] [--server-type cx22]`;
+export const USAGE = `${NEW_USAGE}
+usage: npm run customer -- list [--org <org>]
+${REMOVE_USAGE}
+Exit codes: 0 done (or, for remove without --yes, the plan printed), 1 a Pulumi command failed,
+2 bad usage or an invalid stack file (nothing was written or changed).`;
 
-export class UsageError extends Error {}
-
-export interface CustomerIo {
-  root: string;
-  exists(path: string): boolean;
-  readText(path: string): string;
-  /** Must fail if the file appeared meanwhile (`wx`), so a concurrent run cannot overwrite. */
-  writeNew(path: string, text: string): void;
-  log(line: string): void;
+export interface CustomerDeps {
+  io: CustomerIo;
+  pulumi: ReturnType<typeof systemPulumi>;
 }
 
-// An admin key is given inline or as a path to a .pub file; key lines always start with the type.
-function sshKey(value: string, io: CustomerIo): string {
-  if (/^(ssh-|ecdsa-)/.test(value)) return value.trim();
-  if (!io.exists(value)) {
-    throw new UsageError(`--ssh-key: "${value}" is neither an OpenSSH public key line nor an existing .pub file`);
+export function customerMain(argv: string[], deps: CustomerDeps): number {
+  const command = argv[0];
+  if (command === undefined || (wantsHelp(argv) && !["new", "list", "remove"].includes(command))) {
+    deps.io.log(USAGE);
+    return command === undefined ? EXIT.usage : EXIT.ok;
   }
-  return io.readText(value).trim();
-}
-
-export function newCustomer(argv: string[], io: CustomerIo): string {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+  if (wantsHelp(argv)) {
+    deps.io.log(command === "new" ? NEW_USAGE : command === "remove" ? REMOVE_USAGE : "usage: npm run customer -- list [--org <org>]");
+    return EXIT.ok;
   }
-  const { values, positionals } = parsed;
-  const [command, name, ...extra] = positionals;
-  if (command !== "new") throw new UsageError(`unknown command "${command ?? ""}"; the only command is "new"\n${USAGE}`);
-  if (name === undefined) throw new UsageError(`missing the customer name after "new"\n${USAGE}`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument(s) ${extra.join(" ")}; repeat --mailbox for each address\n${USAGE}`);
-  const nameProblem = stackNameProblem(name);
-  if (nameProblem !== undefined) throw new UsageError(`customer name: ${nameProblem}`);
-
-  const missing = [
-    values.domain === undefined ? "--domain <mail domain, such as example.com>" : undefined,
-    values["zone-id"] === undefined ? "--zone-id <the 32-character Cloudflare zone id>" : undefined,
-    (values["ssh-key"] ?? []).length === 0 ? "--ssh-key <admin OpenSSH public key or .pub file>" : undefined,
-    (values["ssh-from"] ?? []).length === 0 ? "--ssh-from <source range allowed to reach SSH, such as 203.0.113.0/24>" : undefined,
-  ].filter((m): m is string => m !== undefined);
-  if (missing.length > 0) throw new UsageError(`missing required option(s): ${missing.join(", ")}\n${USAGE}`);
-
-  const file = stackFilePath(name, io.root);
-  if (io.exists(file)) {
-    throw new UsageError(
-      `customer "${name}" already exists (${file}); edit that file instead, or pick another name`,
-    );
-  }
-  const spec: NewCustomer = {
-    name,
-    domain: values.domain!,
-    zoneId: values["zone-id"]!,
-    sshKeys: values["ssh-key"]!.map((k) => sshKey(k, io)),
-    sshFrom: values["ssh-from"]!,
-    mailboxes: values.mailbox ?? [],
-    acmeEmail: values["acme-email"],
-    location: values.location,
-    serverType: values["server-type"],
-  };
-  let built: ReturnType<typeof customerStackFile>;
-  try {
-    built = customerStackFile(spec);
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      throw new UsageError(`the options do not make a valid stack:\n${e.problems.map((p) => `  - ${optionFor(p)}`).join("\n")}`);
+  switch (command) {
+    case "new":
+      newCustomer(argv, deps.io);
+      return EXIT.ok;
+    case "list": {
+      const org = argv[1] === "--org" ? argv[2] : undefined;
+      if (argv.length > (org === undefined ? 1 : 3)) throw new UsageError(`list takes only --org <org>\n${USAGE}`);
+      deps.io.log(listCustomers(deps.io.root, deps.pulumi.version() === undefined ? undefined : deps.pulumi, org));
+      return EXIT.ok;
     }
-    throw e;
+    case "remove":
+      return removeCustomer(argv, deps.io.root, deps.pulumi, deps.io.log);
+    default:
+      throw new UsageError(`unknown command "${command}"; the commands are new, list and remove\n${USAGE}`);
   }
-  const { text, config } = built;
-  io.writeNew(file, text);
-  io.log(`Wrote ${file} for ${config.domains.map((d) => d.name).join(", ")} (host ${config.hostname}, ${config.mailboxes.length} mailbox(es)).`);
-  io.log("Next:");
-  io.log(`  pulumi stack init ${name}`);
-  io.log(`  pulumi config set --secret hcloud:token --stack ${name}`);
-  io.log(`  pulumi config set --secret cloudflare:apiToken --stack ${name}`);
-  io.log("  open a pull request with the file; the preview workflow comments the plan for this customer only.");
-  return file;
 }
-
-// The schema names config paths; the operator typed options. Name both.
-const OPTION_OF: readonly [RegExp, string][] = [
-  [/^mailstack:domains\[0\]\.zoneId/, "--zone-id"],
-  [/^mailstack:domains\[0\]\.name/, "--domain"],
-  [/^mailstack:hostname/, "--domain"],
-  [/^mailstack:ssh\.adminKeys/, "--ssh-key"],
-  [/^mailstack:ssh\.allowFrom/, "--ssh-from"],
-  [/^mailstack:mailboxes/, "--mailbox"],
-  [/^mailstack:acmeEmail/, "--acme-email"],
-  [/^mailstack:server\.location/, "--location"],
-  [/^mailstack:server\.type/, "--server-type"],
-];
-
-function optionFor(problem: string): string {
-  const hit = OPTION_OF.find(([re]) => re.test(problem));
-  return hit === undefined ? problem : `${hit[1]}: ${problem}`;
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      domain: { type: "string" },
-      "zone-id": { type: "string" },
-      "ssh-key": { type: "string", multiple: true },
-      "ssh-from": { type: "string", multiple: true },
-      mailbox: { type: "string", multiple: true },
-      "acme-email": { type: "string" },
-      location: { type: "string" },
-      "server-type": { type: "string" },
-    },
-  });
-}
-
-export const realIo = (root = REPO_ROOT): CustomerIo => ({
-  root,
-  exists: existsSync,
-  readText: (p) => readFileSync(p, "utf8"),
-  writeNew: (p, t) => writeFileSync(p, t, { flag: "wx" }),
-  log: (l) => process.stdout.write(`${l}\n`),
-});
 
 if (require.main === module) {
-  try {
-    newCustomer(process.argv.slice(2), realIo());
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError) {
-      process.stderr.write(`customer: ${e.message}\nNothing was written.\n`);
-      process.exitCode = 2;
-    } else throw e;
-  }
+  runCli("customer", () => customerMain(process.argv.slice(2), { io: realIo(REPO_ROOT), pulumi: systemPulumi(REPO_ROOT) }));
 }
