@@ -115,7 +115,7 @@ describe("workflows", () => {
       const wf = parse(readFileSync(join(ROOT, ".github", "workflows", f), "utf8")) as { jobs: Record<string, { steps?: { uses?: string; run?: string }[] }> };
       const steps = Object.values(wf.jobs).flatMap((j) => j.steps ?? []);
       const restore = steps.findIndex((s) => /bash scripts\/restore-ssh-access\.sh "\$STACK"/.test(s.run ?? ""));
-      const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+      const pulumi = steps.findIndex((s) => /^pulumi (preview|up) /m.test(s.run ?? ""));
       assert.ok(restore >= 0 && restore < pulumi, `restore at ${restore}, pulumi at ${pulumi}`);
     });
   }
