@@ -1,8 +1,10 @@
 // What an operator sees when the stack file is wrong: every problem at once, each with its
 // config path and what would be valid. And what a correct file turns into.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { ConfigError, parseMailConfig, type RawMailConfig } from "../../components/core/config/config";
+import { ConfigError, DEFAULTS, parseMailConfig, type RawMailConfig } from "../../components/core/config/config";
 
 const ZONE_A = "0123456789abcdef0123456789abcdef";
 const ZONE_B = "fedcba9876543210fedcba9876543210";
@@ -312,5 +314,21 @@ describe("addresses other people write to must receive mail", () => {
     const raw = valid();
     raw.aliases!.push({ from: "abuse@example.com", to: ["alice@example.com"] });
     assert.deepEqual(parseMailConfig(raw, { hasRelayPassword: false }).aliases.filter((a) => a.implicit), []);
+  });
+});
+
+describe("defaults", () => {
+  it("every default is the one the README's configuration reference states", () => {
+    const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
+    const table = readme.slice(readme.indexOf("### Configuration reference"), readme.indexOf("### DNS records written"));
+    const row = (key: string) => table.split("\n").find((l) => l.startsWith(`| \`${key}`)) ?? "";
+    const expect: [string, unknown][] = [
+      ["dkimSelector", DEFAULTS.dkimSelector], ["mailboxes[].quota", DEFAULTS.quota], ["server.type", DEFAULTS.serverType],
+      ["server.type", DEFAULTS.location], ["server.type", DEFAULTS.image], ["server.volumeSizeGb", DEFAULTS.volumeSizeGb],
+      ["relay.host", DEFAULTS.relayPort], ["domains[].mtaSts.mode", DEFAULTS.mtaStsMode], ["domains[].mtaSts.maxAgeDays", DEFAULTS.mtaStsMaxAgeDays],
+      ["domains[].dmarc.percent", DEFAULTS.dmarcPercent], ["mailboxes[].enabled", DEFAULTS.mailboxEnabled], ["domains[].cutover", DEFAULTS.cutover],
+    ];
+    for (const [key, value] of expect) assert.ok(row(key).includes(String(value)), `README row ${key} does not state ${String(value)}`);
+    assert.equal(Object.keys(DEFAULTS).length, expect.length, "a new default needs its README row checked here");
   });
 });
