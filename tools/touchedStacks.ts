@@ -64,7 +64,13 @@ export function touchedStacks(changedPaths: readonly string[], customers: readon
   return { stacks: stacks.sort(), reasons };
 }
 
+const USAGE = "usage: git diff --name-only BASE HEAD | tsx tools/touchedStacks.ts [--all] [--root DIR]";
+
 function main(argv: string[]): number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n  prints the customer stacks the changed paths touch, as one JSON list (--all: every customer)\n`);
+    return 0;
+  }
   let values: { all?: boolean; root?: string };
   try {
     ({ values } = parseArgs({
@@ -74,8 +80,7 @@ function main(argv: string[]): number {
     }));
   } catch (e) {
     process.stderr.write(
-      `touchedStacks: ${(e as Error).message}\n` +
-        "usage: git diff --name-only BASE HEAD | tsx tools/touchedStacks.ts [--all] [--root DIR]\n",
+      `touchedStacks: ${(e as Error).message}\n${USAGE}\n`,
     );
     return 2;
   }
