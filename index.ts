@@ -2,32 +2,18 @@
 // core (a bad value stops the program with every problem listed), builds the MailStack and
 // exports what operators and mail users need. No resource logic lives here.
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, CONFIG_NAMESPACE, ConfigError, parseMailConfig, type MailConfig } from "./components/core/config/config";
+import { ConfigError, parseMailConfig, type MailConfig } from "./components/core/config/config";
+import { CONFIG_NAMESPACE, RELAY_PASSWORD_KEY, rawMailConfig } from "./components/core/config/stackValues";
 import { productionTopology } from "./components/core/topology";
 import { MailStack } from "./components/mailStack";
 
-const STRING_KEYS = new Set<string>(["hostname", "acmeEmail", "dkimSelector"]);
-
-function readRawConfig(config: pulumi.Config): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
-  for (const key of CONFIG_KEYS) {
-    const value = STRING_KEYS.has(key) ? config.get(key) : config.getObject<unknown>(key);
-    if (value !== undefined) raw[key] = value;
-  }
-  // Unknown keys (typos such as mailstack:mailbox) are passed on so validation names them.
-  const prefix = `${CONFIG_NAMESPACE}:`;
-  for (const [k, v] of Object.entries(pulumi.runtime.allConfig())) {
-    const key = k.slice(prefix.length);
-    if (k.startsWith(prefix) && key !== "relayPassword" && !(CONFIG_KEYS as readonly string[]).includes(key)) raw[key] = v;
-  }
-  return raw;
-}
-
-const config = new pulumi.Config(CONFIG_NAMESPACE);
-const relayPassword = config.getSecret("relayPassword");
+// Every key of the stack, as Pulumi hands them over (strings; objects as JSON), through the same
+// rawMailConfig the tools use on the YAML: `dkimSelector: 2026` means "2026" everywhere.
+const { raw, hasRelayPassword, keyProblems } = rawMailConfig(pulumi.runtime.allConfig());
+const relayPassword = hasRelayPassword ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(RELAY_PASSWORD_KEY) : undefined;
 let cfg: MailConfig;
 try {
-  cfg = parseMailConfig(readRawConfig(config), { hasRelayPassword: relayPassword !== undefined });
+  cfg = parseMailConfig(raw, { hasRelayPassword, keyProblems, notice: (n) => void pulumi.log.warn(n) });
 } catch (err) {
   // RunError prints the message alone, without a stack trace: the message is the fix.
   if (err instanceof ConfigError) throw new pulumi.RunError(err.message);

@@ -6,6 +6,7 @@ import * as cloudflare from "@pulumi/cloudflare";
 import * as pulumi from "@pulumi/pulumi";
 import type { MailConfig } from "./core/config/config";
 import { dkimTxtContent, dnsRecords, type DnsRecord } from "./core/dns/dnsRecords";
+import { adoptionImportId, zoneChecked } from "./zoneCheck";
 
 export interface MailDnsArgs {
   cfg: MailConfig;
@@ -28,8 +29,10 @@ export class MailDns extends pulumi.ComponentResource {
       return pem.apply(dkimTxtContent);
     };
     this.records = dnsRecords<pulumi.Output<string>>(args.cfg, { ipv4: args.ipv4, ipv6: args.ipv6, dkimTxt: dkim });
+    // No record is sent to Cloudflare before the zone was checked for conflicting records.
+    const checked = zoneChecked(args.cfg, this.records, this);
     for (const r of this.records) {
-      const common = { zoneId: r.zoneId, name: r.name, type: r.type, ttl: r.ttl, comment: r.comment, proxied: false };
+      const common = { zoneId: checked.apply(() => r.zoneId), name: r.name, type: r.type, ttl: r.ttl, comment: r.comment, proxied: false };
       let content: Pick<cloudflare.DnsRecordArgs, "content" | "priority" | "data">;
       switch (r.type) {
         case "A":
@@ -48,7 +51,7 @@ export class MailDns extends pulumi.ComponentResource {
           content = { data: { flags: r.data.flags, tag: r.data.tag, value: r.data.value } };
           break;
       }
-      new cloudflare.DnsRecord(`dns-${r.key}`, { ...common, ...content }, { parent: this });
+      new cloudflare.DnsRecord(`dns-${r.key}`, { ...common, ...content }, { parent: this, import: adoptionImportId(args.cfg, r) });
     }
     this.registerOutputs({});
   }

@@ -4,6 +4,11 @@
 // aliases sync SQL through `psql` on stdin, whenever the SQL or the pushed PostgreSQL files
 // change (script text in components/core/databaseSetup.ts). Removed mailboxes are disabled by
 // that SQL, never deleted. It never touches the server, DNS or any container.
+//
+// A mailbox's password belongs to Pulumi only until the user changes it: the sync writes a hash
+// only when this component's generated one changed (a new mailbox, or the operator's
+// `npm run mailbox -- reset-password`, which replaces the RandomPassword), so a later `pulumi up`
+// never undoes a password the user set in webmail (core/remote/mailboxSync.ts).
 import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -29,7 +34,7 @@ export interface MailboxesArgs {
 }
 
 export class Mailboxes extends pulumi.ComponentResource {
-  /** Initial password per mailbox address (secret). */
+  /** Generated password per mailbox address (secret): the initial one, or the last operator reset. */
   readonly passwords: pulumi.Output<Record<string, string>>;
   /** Roles, databases and schema exist and the mailbox rows match the config once this completes. */
   readonly sync: command.remote.Command;

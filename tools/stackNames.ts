@@ -34,21 +34,44 @@ export function stackOfPath(path: string): string | undefined {
   return m === null ? undefined : m[1];
 }
 
-/** Customer stack names from a root directory listing, sorted; throws on a misnamed stack file. */
-export function customerStacksIn(fileNames: readonly string[]): string[] {
-  const names: string[] = [];
+export interface StackListing {
+  /** Customer stack names, sorted. */
+  stacks: string[];
+  /** One line per misnamed stack file, naming the file; those files are left out of `stacks`. */
+  problems: string[];
+}
+
+/**
+ * Customer stack names from a root directory listing. A misnamed stack file is reported, not
+ * thrown: one customer's typo must never stop the previews and deploys of all the others.
+ */
+export function customerStacksIn(fileNames: readonly string[]): StackListing {
+  const stacks: string[] = [];
   const problems: string[] = [];
   for (const f of fileNames) {
     const name = stackOfPath(f);
     if (name === undefined || RESERVED_STACKS.includes(name)) continue;
     const problem = stackNameProblem(name);
-    if (problem !== undefined) problems.push(`${f}: ${problem}; rename the file`);
-    else names.push(name);
+    if (problem !== undefined) problems.push(`${f}: ${problem}; rename the file (git mv ${f} Pulumi.<name>.yaml)`);
+    else stacks.push(name);
   }
-  if (problems.length > 0) throw new Error(problems.join("\n"));
-  return names.sort();
+  return { stacks: stacks.sort(), problems: problems.sort() };
 }
 
-export function listCustomerStacks(root = REPO_ROOT): string[] {
+export function listCustomerStacks(root = REPO_ROOT): StackListing {
   return customerStacksIn(readdirSync(root));
 }
+
+/** `tsx tools/stackNames.ts`: fails (exit 2) naming every misnamed stack file; CI runs it as its own check. */
+function main(root: string): number {
+  const { stacks, problems } = listCustomerStacks(root);
+  for (const p of problems) {
+    // On GitHub the line also becomes an annotation on the file.
+    const file = p.slice(0, p.indexOf(":"));
+    process.stderr.write(process.env.GITHUB_ACTIONS === "true" ? `::error file=${file}::${p}\n` : `stackNames: ${p}\n`);
+  }
+  if (problems.length === 0) process.stdout.write(`${stacks.length} customer stack file(s), all named correctly\n`);
+  return problems.length === 0 ? 0 : 2;
+}
+
+if (require.main === module) process.exitCode = main(process.argv[2] === "--root" && process.argv[3] !== undefined ? process.argv[3] : REPO_ROOT);

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 
-import { RESERVED_STACKS, listCustomerStacks, stackOfPath } from "./stackNames";
+import { RESERVED_STACKS, listCustomerStacks, stackNameProblem, stackOfPath } from "./stackNames";
 import { REPO_ROOT } from "../components/core/paths";
 
 export interface Selection {
@@ -43,13 +43,15 @@ export function touchedStacks(changedPaths: readonly string[], customers: readon
     if (stack !== undefined) {
       if (RESERVED_STACKS.includes(stack)) {
         reasons.push(`${path}: local example stack, never deployed`);
+      } else if (stackNameProblem(stack) !== undefined) {
+        reasons.push(`${path}: misnamed stack file, previewed by nobody until it is renamed (the stack-files check names the fix)`);
       } else if (customers.includes(stack)) {
         selected.add(stack);
         reasons.push(`${path}: customer ${stack}`);
       } else {
         reasons.push(
-          `${path}: stack file removed; its resources still exist. ` +
-            `Run \`pulumi destroy --stack ${stack}\` and \`pulumi stack rm ${stack}\` by hand to decommission`,
+          `${path}: stack file removed; its resources still exist unless it was decommissioned with ` +
+            `\`npm run customer -- remove ${stack}\` (README: "Remove a customer")`,
         );
       }
     } else if (NO_DEPLOY_EFFECT.some((re) => re.test(path))) {
@@ -63,7 +65,13 @@ export function touchedStacks(changedPaths: readonly string[], customers: readon
   return { stacks: stacks.sort(), reasons };
 }
 
+const USAGE = "usage: git diff --name-only BASE HEAD | tsx tools/touchedStacks.ts [--all] [--root DIR]";
+
 function main(argv: string[]): number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(`${USAGE}\n  prints the customer stacks the changed paths touch, as one JSON list (--all: every customer)\n`);
+    return 0;
+  }
   let values: { all?: boolean; root?: string };
   try {
     ({ values } = parseArgs({
@@ -73,12 +81,13 @@ function main(argv: string[]): number {
     }));
   } catch (e) {
     process.stderr.write(
-      `touchedStacks: ${(e as Error).message}\n` +
-        "usage: git diff --name-only BASE HEAD | tsx tools/touchedStacks.ts [--all] [--root DIR]\n",
+      `touchedStacks: ${(e as Error).message}\n${USAGE}\n`,
     );
     return 2;
   }
-  const customers = listCustomerStacks(values.root ?? REPO_ROOT);
+  const { stacks: customers, problems } = listCustomerStacks(values.root ?? REPO_ROOT);
+  // Named, not fatal: the other customers' previews go on; the stack-files check fails the PR.
+  for (const p of problems) process.stderr.write(`warning: ${p}\n`);
   const selection = values.all
     ? { stacks: customers, reasons: ["--all: every customer"] }
     : touchedStacks(readFileSync(0, "utf8").split("\n"), customers);

@@ -74,10 +74,17 @@ test("(c) the documented mail firewall passes", async () => {
 
 test("(c) SSH from anywhere, stray ports, ranges and 'any' fail", async () => {
   const fw = (rule: Record<string, unknown>) => violations(firewallPorts, fakeArgs(types.HCLOUD_FIREWALL, { rules: [{ direction: "in", sourceIps: ["0.0.0.0/0"], ...rule }] }));
-  assert.match((await fw({ protocol: "tcp", port: "22" })).join(), /SSH is open to 0\.0\.0\.0\/0/);
-  assert.match((await fw({ protocol: "tcp", port: "22", sourceIps: ["::/0"] })).join(), /SSH is open to ::\/0/);
+  assert.match((await fw({ protocol: "tcp", port: "22" })).join(), /SSH is open too widely: "0\.0\.0\.0\/0" opens SSH to the whole internet; allow only/);
+  assert.match((await fw({ protocol: "tcp", port: "22", sourceIps: ["::/0"] })).join(), /SSH is open too widely: "::\/0" opens SSH to the whole internet/);
+  // The whole internet in two halves, and a range wider than the /8 limit, fail like /0.
+  const halves = await fw({ protocol: "tcp", port: "22", sourceIps: ["0.0.0.0/1", "128.0.0.0/1"] });
+  assert.equal(halves.length, 2, halves.join("\n"));
+  assert.match(halves.join(), /"0\.0\.0\.0\/1" opens SSH to 50% of the IPv4 internet/);
+  assert.match((await fw({ protocol: "tcp", port: "22", sourceIps: ["10.0.0.0/9", "10.128.0.0/9", "11.0.0.0/9"] })).join(), /ranges together .* at most a \/8's worth/);
+  assert.match((await fw({ protocol: "tcp", port: "22", sourceIps: ["not-a-range"] })).join(), /"not-a-range" is not an address range/);
+  assert.deepEqual(await fw({ protocol: "tcp", port: "22", sourceIps: ["10.0.0.0/8", "2001:db8::/16"] }), [], "exactly the limit passes");
   assert.match((await fw({ protocol: "tcp", port: "5432" })).join(), /opens port\(s\) 5432/);
-  assert.match((await fw({ protocol: "tcp", port: "20-25" })).join(), /opens port\(s\) 20, 21, 23, 24.*SSH is open/);
+  assert.match((await fw({ protocol: "tcp", port: "20-25" })).join(), /opens port\(s\) 20, 21, 23, 24.*SSH is open too widely/);
   assert.match((await fw({ protocol: "tcp", port: "any" })).join(), /opens every port/);
   assert.match((await fw({ protocol: "gre" })).join(), /protocol "gre"/);
 });

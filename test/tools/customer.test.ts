@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { newCustomer, realIo, type CustomerIo } from "../../tools/customer";
+import { newCustomer, realIo, type CustomerIo } from "../../tools/customer/new";
 import { loadStackConfig } from "../../components/core/config/stackFile";
 
-const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpsKey op@laptop";
+const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0u3Lk2Y0y1p0cM9xq3Yb2oQ1u2Jw4H2b6w0y8Zk9mP op@laptop";
 const ZONE = "0123456789abcdef0123456789abcdef";
 
 function quietIo(root: string): CustomerIo & { lines: string[] } {
@@ -26,8 +26,8 @@ test("new writes a stack file that the program's own loader accepts, with the ma
   assert.deepEqual(cfg.mailboxes.map((m) => m.address), ["alice@example.com", "bob@example.com"]);
   assert.deepEqual(cfg.domains.map((d) => [d.name, d.zoneId]), [["example.com", ZONE]]);
   assert.deepEqual(cfg.ssh, { adminKeys: [KEY], allowFrom: ["203.0.113.0/24"] });
-  // postmaster must reach a person: it is routed to the first mailbox.
-  assert.deepEqual(cfg.aliases.map((a) => [a.from, a.to]), [["postmaster@example.com", ["alice@example.com"]]]);
+  // postmaster and abuse must reach a person: both are routed to the first mailbox.
+  assert.deepEqual(cfg.aliases.map((a) => [a.from, a.to]), [["abuse@example.com", ["alice@example.com"]], ["postmaster@example.com", ["alice@example.com"]]]);
   const text = readFileSync(join(root, "Pulumi.acme.yaml"), "utf8");
   assert.match(text, /^# .*customer "acme"/m, "the file explains itself to the operator");
   assert.match(text, /pulumi config set --secret hcloud:token --stack acme/);
@@ -43,8 +43,8 @@ test("an internationalised domain is accepted and converted to punycode by the s
   const cfg = loadStackConfig("buecher", root);
   assert.equal(cfg.domains[0].name, "xn--bcher-kva.example");
   assert.equal(cfg.hostname, "mail.xn--bcher-kva.example");
-  // The postmaster is a mailbox itself, so no alias shadows it.
-  assert.deepEqual(cfg.aliases, []);
+  // The postmaster is a mailbox itself, so no alias shadows it; abuse@ goes to it.
+  assert.deepEqual(cfg.aliases.map((a) => [a.from, a.to]), [["abuse@xn--bcher-kva.example", ["postmaster@xn--bcher-kva.example"]]]);
 });
 
 test("an existing customer is never overwritten", () => {
@@ -93,4 +93,32 @@ test("unknown options and commands are usage errors", () => {
   const root = mkdtempSync(join(tmpdir(), "customer-"));
   assert.throws(() => newCustomer([...base("acme"), "--zone", "x"], quietIo(root)), /--zone.*\n.*usage: npm run customer/s);
   assert.throws(() => newCustomer(["add", "acme"], quietIo(root)), /unknown command "add"/);
+});
+
+test("without --mailbox the postmaster is a mailbox of its own, so the stack still receives postmaster mail", () => {
+  const root = mkdtempSync(join(tmpdir(), "customer-"));
+  newCustomer(base("acme"), quietIo(root));
+  const cfg = loadStackConfig("acme", root);
+  assert.deepEqual(cfg.mailboxes.map((m) => [m.address, m.enabled]), [["postmaster@example.com", true]]);
+  assert.equal(cfg.domains[0].dmarc.reportTo, "postmaster@example.com");
+  assert.deepEqual(cfg.aliases.map((a) => [a.from, a.to]), [["abuse@example.com", ["postmaster@example.com"]]]);
+});
+
+test("an operator's --acme-email elsewhere is listed as an external report address", () => {
+  const root = mkdtempSync(join(tmpdir(), "customer-"));
+  newCustomer(base("acme", "--acme-email", "ops@hoster.example"), quietIo(root));
+  const cfg = loadStackConfig("acme", root);
+  assert.equal(cfg.acmeEmail, "ops@hoster.example");
+  assert.deepEqual(cfg.externalReportAddresses, ["ops@hoster.example"]);
+});
+
+test("a .pub file with several keys gives all of them; a bad line in it is named by line", () => {
+  const root = mkdtempSync(join(tmpdir(), "customer-"));
+  const second = "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIAcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHAAAABHNzaDo= yubikey";
+  const team = join(root, "team.pub");
+  writeFileSync(team, `# the ops team\n${KEY}\n\n${second}\n`);
+  newCustomer(base("acme").map((a) => (a === KEY ? team : a)), quietIo(root));
+  assert.deepEqual(loadStackConfig("acme", root).ssh.adminKeys, [KEY, second].sort());
+  writeFileSync(team, `${KEY}\nssh-ed25519 notakey\n`);
+  assert.throws(() => newCustomer(base("beta").map((a) => (a === KEY ? team : a)), quietIo(root)), /--ssh-key .*team\.pub:\n {2}- line 2: "ssh-ed25519 notakey"/);
 });

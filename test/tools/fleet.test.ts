@@ -1,9 +1,9 @@
 import { test } from "@jest/globals";
 import assert from "node:assert/strict";
 import type { OpMap } from "@pulumi/pulumi/automation";
-import { fleetMain, type FleetDeps } from "../../tools/fleet";
-import type { FleetOp, FleetWorkspace } from "../../tools/fleetRun";
-import { firstErrorLine } from "../../tools/fleetSummary";
+import { fleetMain, type FleetDeps } from "../../tools/fleet/cli";
+import type { FleetOp, FleetWorkspace } from "../../tools/fleet/run";
+import { firstErrorLine } from "../../tools/fleet/summary";
 
 // A fake engine: each stack takes a few ticks, some fail, and the fake records how many
 // operations were in flight at once.
@@ -30,13 +30,16 @@ function fakeWorkspace(opts: { fail?: Record<string, Error>; changes?: Record<st
   return { ws, calls, max: () => maxInFlight };
 }
 
-async function run(argv: string[], customers: string[], ws: FleetWorkspace, outputs?: Map<string, string>) {
+async function run(argv: string[], customers: string[], ws: FleetWorkspace, outputs?: Map<string, string>, more: Partial<FleetDeps> = {}) {
   const lines: string[] = [];
   const deps: FleetDeps = {
-    customers: () => customers,
+    customers: () => ({ stacks: customers, problems: [] }),
     workspace: () => ws,
     progress: (l) => lines.push(l),
     output: outputs && ((stack) => ({ write: (t) => outputs.set(stack, (outputs.get(stack) ?? "") + t), where: `logs/${stack}.log` })),
+    pulumiVersion: () => "v3.248.0",
+    confirm: async () => true,
+    ...more,
   };
   const code = await fleetMain(argv, deps);
   return { code, text: lines.join("\n"), lines };
@@ -116,4 +119,58 @@ test("the first error line skips the CLI transcript's framing", () => {
   assert.equal(firstErrorLine(new Error("code: 255\n stdout: Updating (acme)\n stderr: error: could not find stack acme\n")), "error: could not find stack acme");
   assert.equal(firstErrorLine(new Error("\n\nsomething broke\nmore")), "something broke");
   assert.equal(firstErrorLine("plain string failure"), "plain string failure");
+});
+
+test("checks for the Pulumi CLI before starting anything", async () => {
+  const fake = fakeWorkspace();
+  const { code, text } = await run(["preview"], customers, fake.ws, undefined, { pulumiVersion: () => undefined });
+  assert.equal(code, 2);
+  assert.match(text, /the Pulumi CLI is not on PATH/);
+  assert.equal(fake.calls.length, 0);
+});
+
+test("up asks first; no, or no terminal without --yes, changes nothing; --yes skips the question", async () => {
+  const asked: string[] = [];
+  const no = fakeWorkspace();
+  const refused = await run(["up"], ["a", "b"], no.ws, undefined, { confirm: async (q) => (asked.push(q), false) });
+  assert.equal(refused.code, 2);
+  assert.match(asked[0], /pulumi up changes the servers and DNS of 2 customer\(s\): a, b\. Continue\? \[y\/N\]/);
+  assert.equal(no.calls.length, 0);
+  const headless = fakeWorkspace();
+  const h = await run(["up"], ["a"], headless.ws, undefined, { confirm: undefined });
+  assert.equal(h.code, 2);
+  assert.match(h.text, /pass --yes/);
+  assert.equal(headless.calls.length, 0);
+  const yes = fakeWorkspace();
+  assert.equal((await run(["up", "--yes"], ["a"], yes.ws, undefined, { confirm: undefined })).code, 0);
+  assert.equal(yes.calls.length, 1);
+  // A preview changes nothing, so it never asks.
+  assert.equal((await run(["preview"], ["a"], fakeWorkspace().ws, undefined, { confirm: undefined })).code, 0);
+});
+
+test("a long-running stack reports that it is still running, with its last engine line", async () => {
+  const fake = fakeWorkspace({ delayMs: () => 60 });
+  const { lines } = await run(["preview"], ["slow"], fake.ws, undefined, { heartbeatMs: 15 });
+  assert.ok(lines.some((l) => /^slow: preview running for \d+s; last: Previewing update \(slow\)$/.test(l)), lines.join("\n"));
+});
+
+test("the failed stack's log holds the whole error, not only the summary line", async () => {
+  const outputs = new Map<string, string>();
+  const err = new Error("code: 255\n stdout: Previewing update (b)\n stderr: error: preview failed\n  mailstack:hostname: is required\n");
+  await run(["preview"], ["b"], fakeWorkspace({ fail: { b: err } }).ws, outputs);
+  assert.match(outputs.get("b") ?? "", /fleet: preview of b failed ---\n.*mailstack:hostname: is required/s);
+});
+
+test("a misnamed stack file is named and fails the run, while every other customer still runs", async () => {
+  const fake = fakeWorkspace();
+  const lines: string[] = [];
+  const code = await fleetMain(["preview"], {
+    customers: () => ({ stacks: ["a"], problems: ["Pulumi.B_C.yaml: not a valid stack name"] }),
+    workspace: () => fake.ws,
+    progress: (l) => lines.push(l),
+    pulumiVersion: () => "v3.248.0",
+  });
+  assert.equal(code, 1);
+  assert.deepEqual(fake.calls.map((c) => c.stack), ["a"]);
+  assert.ok(lines.some((l) => /skipped: Pulumi\.B_C\.yaml/.test(l)));
 });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "@jest/globals";
 import { parse } from "yaml";
-import { restoreSshAccess } from "../../tools/fleetWorkspace";
+import { restoreSshAccess } from "../../tools/fleet/workspace";
 
 const ROOT = join(__dirname, "..", "..");
 const SCRIPT = join(ROOT, "scripts", "restore-ssh-access.sh");
@@ -18,7 +18,8 @@ const KEY = `-----BEGIN ${LABEL}-----\nb3BlbnNzaC1rZXktdjEAAAAAtestkeymaterial\n
 const HOSTS = "203.0.113.10 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAItest";
 
 /** A copy of the repository layout the script expects, with a fake pulumi on PATH. */
-function run(mode: "ok" | "no-outputs" | "no-stack", stack = "acme") {
+type Mode = "ok" | "no-outputs" | "no-stack" | "network" | "auth" | "old-outputs" | "no-cli";
+function run(mode: Mode, stack = "acme") {
   const repo = mkdtempSync(join(tmpdir(), "mailstack-restore-"));
   mkdirSync(join(repo, "scripts"));
   mkdirSync(join(repo, "bin"));
@@ -30,17 +31,21 @@ function run(mode: "ok" | "no-outputs" | "no-stack", stack = "acme") {
       "#!/bin/sh",
       `echo "$*" >> '${join(repo, "argv")}'`,
       `if [ "$FAKE_MODE" = no-stack ]; then echo "error: no stack named 'acme' found" >&2; exit 255; fi`,
+      `if [ "$FAKE_MODE" = network ]; then echo "error: could not reach https://api.pulumi.com: dial tcp: i/o timeout" >&2; exit 255; fi`,
+      `if [ "$FAKE_MODE" = auth ]; then echo "error: PULUMI_ACCESS_TOKEN must be set for login during non-interactive CLI sessions" >&2; exit 255; fi`,
       'case "$*" in',
-      "  *--json*) echo '{}' ;;",
-      `  *sshKnownHosts*) if [ "$FAKE_MODE" = no-outputs ]; then echo "error: current stack does not have output property 'sshKnownHosts'" >&2; exit 255; fi; echo '${HOSTS}' ;;`,
+      `  *--json*) case "$FAKE_MODE" in no-outputs) echo '{}' ;; old-outputs) echo '{"ipv4": "203.0.113.10"}' ;; *) printf '{\n  "deployPrivateKey": "[secret]",\n  "sshKnownHosts": "${HOSTS}"\n}\n' ;; esac ;;`,
+      `  *sshKnownHosts*) echo '${HOSTS}' ;;`,
       `  *deployPrivateKey*) printf '%s\\n' "$FAKE_KEY" ;;`,
       "esac",
     ].join("\n") + "\n",
   );
   chmodSync(fake, 0o755);
+  // "no-cli": only the system folders on PATH, none of which holds pulumi.
+  const path = mode === "no-cli" ? "/usr/sbin:/usr/bin:/sbin:/bin" : `${join(repo, "bin")}:${process.env.PATH}`;
   const r = spawnSync("bash", [join(repo, "scripts", "restore-ssh-access.sh"), stack], {
     encoding: "utf8",
-    env: { PATH: `${join(repo, "bin")}:${process.env.PATH}`, FAKE_MODE: mode, FAKE_KEY: KEY },
+    env: { PATH: path, FAKE_MODE: mode, FAKE_KEY: KEY },
   });
   return { repo, r };
 }
@@ -62,11 +67,24 @@ describe("scripts/restore-ssh-access.sh", () => {
     assert.ok(readFileSync(join(repo, "argv"), "utf8").includes("--stack my-org/acme --show-secrets deployPrivateKey"));
   });
 
-  for (const mode of ["no-outputs", "no-stack"] as const) {
-    it(`exits 0 and says so when there is nothing to restore (${mode}: first deploy)`, () => {
+  it("exits 0 and says so only for a stack with no outputs at all (first deploy)", () => {
+    const { repo, r } = run("no-outputs");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /no outputs yet \(first deploy\)/);
+    assert.equal(existsSync(join(repo, ".pulumi-ssh", "acme", "deploy_key")), false);
+  });
+
+  for (const [mode, message] of [
+    ["no-stack", /no stack named 'acme' found.*pulumi stack init acme/],
+    ["network", /i\/o timeout/],
+    ["auth", /PULUMI_ACCESS_TOKEN must be set/],
+    ["old-outputs", /has outputs but no sshKnownHosts/],
+    ["no-cli", /the pulumi CLI is not on PATH/],
+  ] as const) {
+    it(`fails loudly, with the cause, on ${mode}`, () => {
       const { repo, r } = run(mode);
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /first deploy/);
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, message);
       assert.equal(existsSync(join(repo, ".pulumi-ssh", "acme", "deploy_key")), false);
     });
   }
@@ -81,6 +99,7 @@ describe("the fleet tool's restore from Automation API outputs", () => {
     const work = mkdtempSync(join(tmpdir(), "mailstack-fleet-restore-"));
     assert.equal(restoreSshAccess(work, "beta", {}), false);
     assert.equal(existsSync(join(work, ".pulumi-ssh")), false);
+    assert.throws(() => restoreSshAccess(work, "beta", { ipv4: { value: "203.0.113.10", secret: false } }), /has outputs but no deployPrivateKey\/sshKnownHosts/);
     const ok = restoreSshAccess(work, "beta", { deployPrivateKey: { value: KEY, secret: true }, sshKnownHosts: { value: HOSTS, secret: false } });
     assert.equal(ok, true);
     const dir = join(work, ".pulumi-ssh", "beta");
@@ -96,7 +115,7 @@ describe("workflows", () => {
       const wf = parse(readFileSync(join(ROOT, ".github", "workflows", f), "utf8")) as { jobs: Record<string, { steps?: { uses?: string; run?: string }[] }> };
       const steps = Object.values(wf.jobs).flatMap((j) => j.steps ?? []);
       const restore = steps.findIndex((s) => /bash scripts\/restore-ssh-access\.sh "\$STACK"/.test(s.run ?? ""));
-      const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+      const pulumi = steps.findIndex((s) => /^pulumi (preview|up) /m.test(s.run ?? ""));
       assert.ok(restore >= 0 && restore < pulumi, `restore at ${restore}, pulumi at ${pulumi}`);
     });
   }

@@ -16,7 +16,7 @@ const raw: RawMailConfig = {
   hostname: "mail.example.com",
   acmeEmail: "postmaster@example.com",
   dkimSelector: "s2026",
-  ssh: { adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDummyKeyForTests ops@example"], allowFrom: ["203.0.113.0/24"] },
+  ssh: { adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0u3Lk2Y0y1p0cM9xq3Yb2oQ1u2Jw4H2b6w0y8Zk9mP ops@example"], allowFrom: ["203.0.113.0/24"] },
   domains: [
     { name: "example.com", zoneId: "0123456789abcdef0123456789abcdef", dmarc: { policy: "quarantine", reportTo: "dmarc@example.com" } },
     {
@@ -26,7 +26,8 @@ const raw: RawMailConfig = {
       mtaSts: { mode: "enforce" },
     },
   ],
-  mailboxes: [{ address: "alice@example.com" }],
+  mailboxes: [{ address: "alice@example.com", aliases: ["postmaster@example.com", "dmarc@example.com"] }],
+  aliases: [{ from: "postmaster@example.org", to: ["alice@example.com"] }],
 };
 
 const pems = new Map<string, string>();

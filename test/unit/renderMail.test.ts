@@ -16,13 +16,19 @@ import { localTopology, productionTopology } from "../../components/core/topolog
 const raw = {
   hostname: "mail.example.com",
   acmeEmail: "ops@example.com",
-  ssh: { adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB test"], allowFrom: ["203.0.113.0/24"] },
+  ssh: { adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0u3Lk2Y0y1p0cM9xq3Yb2oQ1u2Jw4H2b6w0y8Zk9mP test"], allowFrom: ["203.0.113.0/24"] },
   domains: [
     { name: "example.com", zoneId: "0".repeat(32), dmarc: { policy: "reject", reportTo: "dmarc@example.com" } },
     { name: "example.org", zoneId: "1".repeat(32), dmarc: { policy: "none", reportTo: "dmarc@example.com" } },
   ],
   mailboxes: [{ address: "alice@example.com" }],
-  aliases: [{ from: "dmarc@example.com", to: ["alice@example.com"] }],
+  aliases: [
+    { from: "dmarc@example.com", to: ["alice@example.com"] },
+    // The ACME contact and each domain's postmaster must receive mail (config/deliverability.ts).
+    { from: "ops@example.com", to: ["alice@example.com"] },
+    { from: "postmaster@example.com", to: ["alice@example.com"] },
+    { from: "postmaster@example.org", to: ["alice@example.com"] },
+  ],
 };
 const cfg = parseMailConfig(raw, { hasRelayPassword: false });
 const relayCfg = parseMailConfig({ ...raw, relay: { host: "smtp.relay.example", username: "acct" } }, { hasRelayPassword: true });

@@ -23,7 +23,8 @@ export function webTestConfig(): MailConfig {
         },
         { name: "example.org", zoneId: "fedcba9876543210fedcba9876543210", dmarc: { policy: "none", reportTo: "dmarc@example.com" } },
       ],
-      mailboxes: [{ address: "alice@example.com" }, { address: "dmarc@example.com" }],
+      mailboxes: [{ address: "alice@example.com", aliases: ["ops@example.com", "postmaster@example.com"] }, { address: "dmarc@example.com" }],
+      aliases: [{ from: "postmaster@example.org", to: ["alice@example.com"] }],
     },
     { hasRelayPassword: false },
   );

@@ -1,123 +1,156 @@
 // The customer's configuration: the schema of everything under the `mailstack:` namespace of a
 // Pulumi stack file, and the validation that turns raw stack values into a typed, normalised
-// MailConfig. Every problem is collected and reported at once with its config path and what would
-// be valid. Pure: no Pulumi, no I/O; the Pulumi entry, the renderer, the local runner and the
-// customer tool all call `parseMailConfig`.
+// MailConfig. Every problem is collected in one pass (a value of the wrong type is reported and
+// set aside, and the rules about everything else still run) and reported at once, each with its
+// config path, what was found and what would be valid. Pure: no Pulumi, no I/O; the Pulumi entry,
+// the renderer, the local runner and the customer tool all call `parseMailConfig`.
 import { z } from "zod";
-import { cidr, hostName, mailAddress, sizeInBytes, zoneOf } from "./names";
+import { sourceRange, sshExposureProblems, type SourceRange } from "./cidr";
+import { adoptionProblems } from "../dns/zoneConflicts";
+import { deliverabilityProblems, implicitAbuseAliases } from "./deliverability";
+import { configPath as pathText, describeIssue, prune, type ConfigPath } from "./issues";
+import { hostName, mailAddress, sizeInBytes, zoneOf } from "./names";
+import { sshPublicKey } from "./sshKeys";
+import { CONFIG_KEYS, CONFIG_NAMESPACE } from "./stackValues";
 
-export const CONFIG_NAMESPACE = "mailstack";
-
-/** Keys read from stack config, each `mailstack:<key>`. Secrets are read separately. */
-export const CONFIG_KEYS = [
-  "hostname",
-  "acmeEmail",
-  "dkimSelector",
-  "server",
-  "ssh",
-  "domains",
-  "mailboxes",
-  "aliases",
-  "relay",
-] as const;
+export { CONFIG_KEYS, CONFIG_NAMESPACE };
 
 const text = (what: string) => z.string({ error: `must be ${what}` });
+const wholeNumber = (min: number, max: number, what: string) => {
+  const error = `must be ${what}, a whole number from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const list = <T extends z.ZodType>(item: T, what: string) => z.array(item, { error: `must be a list of ${what}` });
+const mapping = <T extends z.core.$ZodLooseShape>(shape: T, what: string) => z.strictObject(shape, { error: `must be a mapping with ${what}` });
 
-const dmarcSchema = z.strictObject({
-  policy: z.enum(["none", "quarantine", "reject"], {
-    error: 'must be one of "none", "quarantine", "reject"',
-  }),
-  reportTo: text("the mail address that receives aggregate DMARC reports (rua)"),
-  /** Percentage of failing mail the policy applies to. */
-  percent: z.number().int().min(1).max(100).optional(),
-});
+const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Record types the stack writes, hence the only ones an `adopt` entry can name. */
+export const ADOPTABLE_TYPES = ["A", "AAAA", "CAA", "MX", "SRV", "TXT"] as const;
 
-const domainSchema = z.strictObject({
-  name: text("the mail domain, such as example.com"),
-  /** Cloudflare zone name; defaults to the domain itself. */
-  zone: text("the Cloudflare zone name").optional(),
-  /** Cloudflare zone id (32 hex characters, from the zone's overview page). */
-  zoneId: z.string().regex(/^[0-9a-f]{32}$/, {
-    error: "must be the 32-character hex zone id from the Cloudflare dashboard (zone overview page)",
-  }),
-  dmarc: dmarcSchema,
-  mtaSts: z
-    .strictObject({
-      mode: z.enum(["testing", "enforce"], { error: 'must be "testing" or "enforce"' }),
-      maxAgeDays: z.number().int().min(1).max(365).optional(),
-    })
-    .optional(),
-  tlsRptTo: text("the mail address that receives TLS reports").optional(),
-});
+const dmarcSchema = mapping(
+  {
+    policy: z.enum(["none", "quarantine", "reject"], { error: 'must be one of "none", "quarantine", "reject"' }),
+    reportTo: text("the mail address that receives aggregate DMARC reports (rua)"),
+    /** Percentage of failing mail the policy applies to. */
+    percent: wholeNumber(1, 100, "the DMARC percentage (pct)").optional(),
+  },
+  "policy and reportTo",
+);
 
-const mailboxSchema = z.strictObject({
-  address: text("the mailbox address, such as alice@example.com"),
-  name: text("the display name").optional(),
-  quota: z.union([z.string(), z.number()], { error: "must be a size such as 2G or 500M" }).optional(),
-  aliases: z.array(z.string()).optional(),
-  /** false keeps the mailbox and its mail but refuses login and delivery. */
-  enabled: z.boolean().optional(),
-});
+const domainSchema = mapping(
+  {
+    name: text("the mail domain, such as example.com"),
+    /** Cloudflare zone name; defaults to the domain itself. */
+    zone: text("the Cloudflare zone name").optional(),
+    /** Cloudflare zone id (32 hex characters, from the zone's overview page). */
+    zoneId: z.string({ error: "must be the 32-character hex zone id from the Cloudflare dashboard (zone overview page)" }).regex(/^[0-9a-f]{32}$/, {
+      error: "must be the 32-character hex zone id from the Cloudflare dashboard (zone overview page)",
+    }),
+    dmarc: dmarcSchema,
+    mtaSts: mapping(
+      {
+        mode: z.enum(["testing", "enforce"], { error: 'must be "testing" or "enforce"' }),
+        maxAgeDays: wholeNumber(1, 365, "the MTA-STS max_age in days").optional(),
+      },
+      "mode and maxAgeDays",
+    ).optional(),
+    tlsRptTo: text("the mail address that receives TLS reports").optional(),
+    /** false while the domain's mail still goes to its old provider: MX, SPF and MTA-STS are held back. */
+    cutover: z.boolean({ error: "must be true (mail for the domain comes here) or false (still moving: MX, SPF and MTA-STS stay with the old provider)" }).optional(),
+    /** Existing Cloudflare records the stack takes over: "<name> <type>" -> record id. */
+    adopt: z
+      .record(
+        z.string(),
+        z.string({ error: "must be the 32-character hex Cloudflare record id" }).regex(/^[0-9a-f]{32}$/, { error: "must be the 32-character hex Cloudflare record id" }),
+        { error: 'must be a mapping of "<record name> <type>" to a Cloudflare record id' },
+      )
+      .optional(),
+  },
+  "name, zoneId and dmarc",
+);
 
-const aliasSchema = z.strictObject({
-  /** An address, or "@domain" for a catch-all. */
-  from: text('an address or "@domain" for a catch-all'),
-  to: z.array(z.string()).min(1, { error: "needs at least one target address" }),
-});
+const mailboxSchema = mapping(
+  {
+    address: text("the mailbox address, such as alice@example.com"),
+    name: text("the display name").optional(),
+    quota: z.union([z.string(), z.number()], { error: "must be a size such as 2G or 500M" }).optional(),
+    aliases: list(text("an address of this mailbox's own domains"), "addresses").optional(),
+    /** false keeps the mailbox and its mail but refuses login and delivery. */
+    enabled: z.boolean({ error: "must be true or false" }).optional(),
+  },
+  "address (and optionally name, quota, aliases, enabled)",
+);
+
+const aliasSchema = mapping(
+  {
+    /** An address, or "@domain" for a catch-all. */
+    from: text('an address or "@domain" for a catch-all'),
+    to: list(text("a target address"), "target addresses").min(1, { error: "needs at least one target address" }),
+  },
+  "from and to",
+);
 
 const rawSchema = z.strictObject({
   hostname: text("the mail host name, such as mail.example.com"),
-  acmeEmail: text("the ACME account contact address (Let's Encrypt account notices)"),
-  dkimSelector: z
-    .string()
-    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, {
-      error: "must be one DNS label (letters, digits, hyphens), such as mail2026",
-    })
+  acmeEmail: text("the ACME account contact address (a mailbox, alias or listed external address)"),
+  dkimSelector: text("one DNS label (letters, digits, hyphens), such as mail2026")
+    .regex(DNS_LABEL, { error: "must be one DNS label (letters, digits, hyphens), such as mail2026" })
     .optional(),
-  server: z
-    .strictObject({
-      type: z.string().regex(/^[a-z0-9-]+$/, { error: "must be a Hetzner server type such as cx23" }).optional(),
-      location: z
-        .string()
+  server: mapping(
+    {
+      type: text("a Hetzner server type such as cx23").regex(/^[a-z0-9-]+$/, { error: "must be a Hetzner server type such as cx23" }).optional(),
+      location: text("a Hetzner location such as fsn1, nbg1, hel1, ash")
         .regex(/^[a-z]+[0-9]*$/, { error: "must be a Hetzner location such as fsn1, nbg1, hel1, ash" })
         .optional(),
-      image: z.string().optional(),
-      volumeSizeGb: z.number().int().min(10, { error: "must be at least 10 (GB)" }).max(10240).optional(),
-    })
-    .optional(),
-  ssh: z.strictObject({
-    adminKeys: z
-      .array(
-        z.string().regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( .*)?$/, {
-          error: "must be an OpenSSH public key line (ssh-ed25519 AAAA... comment)",
-        }),
-      )
-      .min(1, { error: "needs at least one admin SSH public key" }),
-    allowFrom: z.array(z.string()).min(1, { error: "needs at least one source range for SSH, such as 203.0.113.0/24" }),
-  }),
-  domains: z.array(domainSchema).min(1, { error: "is empty; list at least one mail domain" }),
-  mailboxes: z.array(mailboxSchema).optional(),
-  aliases: z.array(aliasSchema).optional(),
-  relay: z
-    .strictObject({
+      image: text("a Hetzner image name such as debian-13").optional(),
+      volumeSizeGb: wholeNumber(10, 10240, "the data volume size in GB").optional(),
+    },
+    "type, location, image and volumeSizeGb",
+  ).optional(),
+  ssh: mapping(
+    {
+      adminKeys: list(text("an OpenSSH public key line (ssh-ed25519 AAAA... comment)"), "OpenSSH public key lines").min(1, {
+        error: "needs at least one admin SSH public key",
+      }),
+      allowFrom: list(text("a CIDR range such as 203.0.113.0/24"), "CIDR ranges").min(1, {
+        error: "needs at least one source range for SSH, such as 203.0.113.0/24",
+      }),
+    },
+    "adminKeys and allowFrom",
+  ),
+  domains: list(domainSchema, "mail domains").min(1, { error: "needs at least one mail domain" }),
+  mailboxes: list(mailboxSchema, "mailboxes").optional(),
+  aliases: list(aliasSchema, "aliases").optional(),
+  relay: mapping(
+    {
       host: text("the relay host name"),
-      port: z.number().int().min(1).max(65535).optional(),
+      port: wholeNumber(1, 65535, "the relay's TCP port").optional(),
       username: text("the relay user name").optional(),
       /** SPF include of the relay provider, such as spf.relay.example. */
       spfInclude: text("the relay provider's SPF include domain").optional(),
-    })
-    .optional(),
+    },
+    "host, username (and optionally port, spfInclude)",
+  ).optional(),
+  externalReportAddresses: list(text("a mail address outside the customer's domains"), "mail addresses").optional(),
 });
 
 export type RawMailConfig = z.input<typeof rawSchema>;
+
+/** Every field optional and every list entry possibly missing: what is left after bad values are set aside. */
+type Loose<T> = T extends (infer U)[] ? (Loose<U> | undefined)[] : T extends object ? { [K in keyof T]?: Loose<T[K]> } : T;
+type LooseRaw = Loose<z.output<typeof rawSchema>>;
 
 export interface DomainConfig {
   name: string;
   zone: string;
   zoneId: string;
-  dmarc: { policy: "none" | "quarantine" | "reject"; reportTo: string; percent: number };
+  dmarc: { policy: "none" | "quarantine" | "reject"; reportTo: string; /** @default DEFAULTS.dmarcPercent (100) */ percent: number };
   mtaSts: { mode: "testing" | "enforce"; maxAgeDays: number };
   tlsRptTo: string;
+  /** @default DEFAULTS.cutover (true); false holds back MX, SPF and the MTA-STS id. */
+  cutover: boolean;
+  /** "<name> <TYPE>" -> Cloudflare record id of an existing record to import. */
+  adopt: Record<string, string>;
 }
 
 export interface MailboxConfig {
@@ -126,6 +159,7 @@ export interface MailboxConfig {
   name: string;
   quotaBytes: number;
   aliases: string[];
+  /** @default DEFAULTS.mailboxEnabled (true) */
   enabled: boolean;
 }
 
@@ -135,6 +169,8 @@ export interface AliasConfig {
   domain: string;
   catchAll: boolean;
   to: string[];
+  /** Added by the stack (abuse@ -> postmaster@), not written in the stack file. */
+  implicit?: true;
 }
 
 export interface RelayConfig {
@@ -149,11 +185,13 @@ export interface MailConfig {
   acmeEmail: string;
   dkimSelector: string;
   server: { type: string; location: string; image: string; volumeSizeGb: number };
+  /** adminKeys: normalised key lines; allowFrom: network addresses (host bits cleared). */
   ssh: { adminKeys: string[]; allowFrom: string[] };
   domains: DomainConfig[];
   mailboxes: MailboxConfig[];
   aliases: AliasConfig[];
   relay?: RelayConfig;
+  externalReportAddresses: string[];
 }
 
 export const DEFAULTS = {
@@ -166,6 +204,9 @@ export const DEFAULTS = {
   relayPort: 587,
   mtaStsMode: "testing" as const,
   mtaStsMaxAgeDays: 7,
+  dmarcPercent: 100,
+  mailboxEnabled: true,
+  cutover: true,
 };
 
 export class ConfigError extends Error {
@@ -178,48 +219,67 @@ export class ConfigError extends Error {
   }
 }
 
-function configPath(path: readonly PropertyKey[]): string {
-  const [key, ...rest] = path;
-  let out = `${CONFIG_NAMESPACE}:${String(key ?? "")}`;
-  for (const p of rest) out += typeof p === "number" ? `[${p}]` : `.${String(p)}`;
-  return out;
+/** Something the parser changed on the operator's behalf (a CIDR's host bits); worth saying, not refusing. */
+export type ParseNotice = string;
+
+export interface ParseOptions {
+  /** Whether the secret `mailstack:relayPassword` is set. */
+  hasRelayPassword: boolean;
+  /** Problems the stack file reader found with the keys (misspelt namespaces); reported with the rest. */
+  keyProblems?: readonly string[];
+  /** Receives notices; index.ts logs them as warnings, the tools print them. */
+  notice?: (n: ParseNotice) => void;
 }
 
-/** Parses raw stack values; `hasRelayPassword` says whether the secret `mailstack:relayPassword` is set. */
-export function parseMailConfig(raw: unknown, opts: { hasRelayPassword: boolean }): MailConfig {
-  const parsed = rawSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.flatMap((i) => {
-        if (i.code === "unrecognized_keys") {
-          return i.keys.map(
-            (k) => `${configPath([...i.path, k])}: unknown setting; check the spelling against the README's configuration reference`,
-          );
-        }
-        if (i.code === "invalid_type" && i.input === undefined) {
-          return `${configPath(i.path)}: is required; ${i.message}`;
-        }
-        return `${configPath(i.path)}: ${i.message}`;
-      }),
-    );
+const configPath = (path: ConfigPath) => pathText(CONFIG_NAMESPACE, path);
+
+/** The settings allowed at a path of the schema, for "did you mean" on an unknown key. */
+function keysAt(path: ConfigPath): readonly string[] {
+  let s: z.ZodType = rawSchema;
+  for (const p of path) {
+    while (s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+    if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+    else if (s instanceof z.ZodObject && typeof p === "string") s = (s.shape as Record<string, z.ZodType>)[p];
+    if (s === undefined) return [];
   }
-  return normalise(parsed.data, opts.hasRelayPassword);
+  while (s instanceof z.ZodOptional) s = s.unwrap() as z.ZodType;
+  if (s instanceof z.ZodArray) s = s.element as z.ZodType;
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
 }
 
-function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): MailConfig {
-  const problems: string[] = [];
+/** Parses raw stack values into a MailConfig, or throws a ConfigError listing every problem. */
+export function parseMailConfig(raw: unknown, opts: ParseOptions): MailConfig {
+  const problems: string[] = [...(opts.keyProblems ?? [])];
+  const root = raw !== null && typeof raw === "object" ? raw : {};
+  const parsed = rawSchema.safeParse(root);
+  let data: LooseRaw;
+  if (parsed.success) data = parsed.data;
+  else {
+    for (const issue of parsed.error.issues) problems.push(...describeIssue(issue, root, CONFIG_NAMESPACE, keysAt));
+    data = prune(root, parsed.error.issues) as LooseRaw;
+  }
+  const notices: ParseNotice[] = [];
+  const cfg = normalise(data, opts.hasRelayPassword, problems, notices);
+  if (problems.length > 0) throw new ConfigError(problems);
+  for (const n of notices) opts.notice?.(n);
+  return cfg;
+}
+
+function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[], notices: ParseNotice[]): MailConfig {
   const problem = (path: (string | number)[], message: string): void => {
     problems.push(`${configPath(path)}: ${message}`);
   };
 
-  const host = hostName(raw.hostname);
-  if (!host.ok) problem(["hostname"], host.reason);
-  const acme = mailAddress(raw.acmeEmail);
-  if (!acme.ok) problem(["acmeEmail"], acme.reason);
+  const host = raw.hostname === undefined ? undefined : hostName(raw.hostname);
+  if (host !== undefined && !host.ok) problem(["hostname"], host.reason);
+  const acme = raw.acmeEmail === undefined ? undefined : mailAddress(raw.acmeEmail);
+  if (acme !== undefined && !acme.ok) problem(["acmeEmail"], acme.reason);
 
-  const domains: DomainConfig[] = [];
+  type CheckedDomain = DomainConfig & { rawIndex: number; tlsRptExplicit: boolean };
+  const domains: CheckedDomain[] = [];
   const domainNames = new Set<string>();
-  raw.domains.forEach((d, i) => {
+  (raw.domains ?? []).forEach((d, i) => {
+    if (d === undefined || d.name === undefined) return;
     const name = hostName(d.name);
     if (!name.ok) return problem(["domains", i, "name"], name.reason);
     if (domainNames.has(name.value)) {
@@ -228,30 +288,56 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
     domainNames.add(name.value);
     let zone = name.value;
     if (d.zone !== undefined) {
-      const z = hostName(d.zone);
-      if (!z.ok) problem(["domains", i, "zone"], z.reason);
-      else if (zoneOf(name.value, [z.value]) === undefined) {
-        problem(["domains", i, "zone"], `zone "${z.value}" does not contain the domain "${name.value}"`);
-      } else zone = z.value;
+      const zn = hostName(d.zone);
+      if (!zn.ok) problem(["domains", i, "zone"], zn.reason);
+      else if (zoneOf(name.value, [zn.value]) === undefined) {
+        problem(["domains", i, "zone"], `zone "${zn.value}" does not contain the domain "${name.value}"`);
+      } else zone = zn.value;
     }
-    const report = mailAddress(d.dmarc.reportTo);
-    if (!report.ok) problem(["domains", i, "dmarc", "reportTo"], report.reason);
-    const tlsRpt = mailAddress(d.tlsRptTo ?? d.dmarc.reportTo);
-    if (!tlsRpt.ok) problem(["domains", i, "tlsRptTo"], tlsRpt.reason);
+    const reportTo = d.dmarc?.reportTo === undefined ? undefined : mailAddress(d.dmarc.reportTo);
+    if (reportTo !== undefined && !reportTo.ok) problem(["domains", i, "dmarc", "reportTo"], reportTo.reason);
+    const tlsInput = d.tlsRptTo ?? d.dmarc?.reportTo;
+    const tlsRpt = tlsInput === undefined ? undefined : mailAddress(tlsInput);
+    if (d.tlsRptTo !== undefined && tlsRpt !== undefined && !tlsRpt.ok) problem(["domains", i, "tlsRptTo"], tlsRpt.reason);
+    const adopt: Record<string, string> = {};
+    for (const [key, id] of Object.entries(d.adopt ?? {})) {
+      if (id === undefined) continue;
+      const m = /^(\S+)\s+(\S+)$/.exec(key.trim());
+      const type = m?.[2].toUpperCase();
+      // Record names, not host names: _dmarc, _domainkey and SRV labels start with "_". Written in
+      // punycode, as the refusal that suggests the entry prints them.
+      const recordName = m?.[1].toLowerCase().replace(/\.$/, "");
+      if (recordName === undefined || !/^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/.test(recordName) || !(ADOPTABLE_TYPES as readonly string[]).includes(type!)) {
+        problem(
+          ["domains", i, "adopt", key],
+          `"${key}" is not "<record name> <type>"; write the full name and one of ${ADOPTABLE_TYPES.join(", ")}, such as "${name.value} MX"`,
+        );
+        continue;
+      }
+      adopt[`${recordName} ${type}`] = id;
+    }
     domains.push({
       name: name.value,
       zone,
-      zoneId: d.zoneId,
-      dmarc: { policy: d.dmarc.policy, reportTo: report.ok ? report.value.address : "", percent: d.dmarc.percent ?? 100 },
+      zoneId: d.zoneId ?? "",
+      dmarc: {
+        policy: d.dmarc?.policy ?? "none",
+        reportTo: reportTo?.ok ? reportTo.value.address : "",
+        percent: d.dmarc?.percent ?? DEFAULTS.dmarcPercent,
+      },
       mtaSts: {
         mode: d.mtaSts?.mode ?? DEFAULTS.mtaStsMode,
         maxAgeDays: d.mtaSts?.maxAgeDays ?? DEFAULTS.mtaStsMaxAgeDays,
       },
-      tlsRptTo: tlsRpt.ok ? tlsRpt.value.address : "",
+      tlsRptTo: tlsRpt?.ok ? tlsRpt.value.address : "",
+      cutover: d.cutover ?? DEFAULTS.cutover,
+      adopt,
+      rawIndex: i,
+      tlsRptExplicit: d.tlsRptTo !== undefined,
     });
   });
 
-  if (host.ok && domains.length > 0 && zoneOf(host.value, domains.map((d) => d.zone)) === undefined) {
+  if (host?.ok && domains.length > 0 && zoneOf(host.value, domains.map((d) => d.zone)) === undefined) {
     problem(
       ["hostname"],
       `"${host.value}" is outside every configured zone (${domains.map((d) => d.zone).join(", ")}); ` +
@@ -265,6 +351,8 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
       problem(path, a.reason);
       return undefined;
     }
+    // With no valid domain at all, that one problem is the fix; naming every address would bury it.
+    if (domainNames.size === 0) return undefined;
     if (!domainNames.has(a.value.domain)) {
       problem(
         path,
@@ -287,8 +375,12 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
     return true;
   };
 
+  // Deliverability is judged only on addresses that all parsed: a broken entry would otherwise
+  // show up twice, as itself and as every report address it was meant to receive.
+  const problemsBeforeAddresses = problems.length;
   const mailboxes: MailboxConfig[] = [];
   (raw.mailboxes ?? []).forEach((m, i) => {
+    if (m === undefined || m.address === undefined) return;
     const a = localDomain(["mailboxes", i, "address"], m.address);
     const quota = sizeInBytes(m.quota ?? DEFAULTS.quota);
     if (!quota.ok) problem(["mailboxes", i, "quota"], quota.reason);
@@ -299,6 +391,7 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
     if (!claim(a.address, ["mailboxes", i, "address"], "is a mailbox")) return;
     const aliases: string[] = [];
     (m.aliases ?? []).forEach((al, j) => {
+      if (al === undefined) return;
       const aa = localDomain(["mailboxes", i, "aliases", j], al);
       if (aa === undefined) return;
       if (claim(aa.address, ["mailboxes", i, "aliases", j], `is an alias of mailbox ${a.address}`)) aliases.push(aa.address);
@@ -309,7 +402,7 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
       name: m.name ?? a.local,
       quotaBytes: quota.ok ? quota.value : 0,
       aliases,
-      enabled: m.enabled ?? true,
+      enabled: m.enabled ?? DEFAULTS.mailboxEnabled,
     });
   });
   // Mailbox aliases claimed above may collide with mailboxes listed later; report them as shadows.
@@ -323,6 +416,7 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
 
   const aliases: AliasConfig[] = [];
   (raw.aliases ?? []).forEach((al, i) => {
+    if (al === undefined || al.from === undefined) return;
     const path = ["aliases", i, "from"];
     let from: string;
     let domain: string;
@@ -348,7 +442,8 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
     }
     owner.set(from, `an alias at ${configPath(path)}`);
     const to: string[] = [];
-    al.to.forEach((t, j) => {
+    (al.to ?? []).forEach((t, j) => {
+      if (t === undefined) return;
       const a = mailAddress(t);
       if (!a.ok) return problem(["aliases", i, "to", j], a.reason);
       to.push(a.value.address);
@@ -371,11 +466,36 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
       problem(["aliases", i], `alias loop: ${loop.join(" -> ")}; mail would circle until it bounces. Point one of them at a mailbox`);
     }
   });
+  const allAliases = [...aliases, ...implicitAbuseAliases([...domainNames], mailboxes, aliases)];
+
+  const external: string[] = [];
+  (raw.externalReportAddresses ?? []).forEach((e, i) => {
+    if (e === undefined) return;
+    const a = mailAddress(e);
+    if (!a.ok) return problem(["externalReportAddresses", i], a.reason);
+    if (domainNames.has(a.value.domain)) {
+      return problem(
+        ["externalReportAddresses", i],
+        `"${a.value.address}" is in the customer's own domain ${a.value.domain}; only addresses elsewhere belong here (make a local one a mailbox or alias)`,
+      );
+    }
+    external.push(a.value.address);
+  });
+  const addressesParsed = problems.length === problemsBeforeAddresses;
+  for (const p of !addressesParsed ? [] : deliverabilityProblems({
+    domains,
+    mailboxes,
+    aliases: allAliases,
+    acmeEmail: acme?.ok ? acme.value.address : undefined,
+    external,
+  })) {
+    problem(p.path, p.message);
+  }
 
   let relay: RelayConfig | undefined;
   if (raw.relay !== undefined) {
-    const rh = hostName(raw.relay.host);
-    if (!rh.ok) problem(["relay", "host"], rh.reason);
+    const rh = raw.relay.host === undefined ? undefined : hostName(raw.relay.host);
+    if (rh !== undefined && !rh.ok) problem(["relay", "host"], rh.reason);
     if (raw.relay.username === undefined || !hasRelayPassword) {
       problem(
         ["relay"],
@@ -390,28 +510,44 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
       else spfInclude = s.value;
     }
     relay = {
-      host: rh.ok ? rh.value : "",
+      host: rh?.ok ? rh.value : "",
       port: raw.relay.port ?? DEFAULTS.relayPort,
       username: raw.relay.username ?? "",
       spfInclude,
     };
   }
 
-  const allowFrom: string[] = [];
-  raw.ssh.allowFrom.forEach((r, i) => {
-    const c = cidr(r);
-    if (!c.ok) return problem(["ssh", "allowFrom", i], c.reason);
-    if (c.value.endsWith("/0")) {
-      return problem(["ssh", "allowFrom", i], `"${r}" opens SSH to the whole internet; list your office or bastion ranges`);
-    }
-    allowFrom.push(c.value);
+  const adminKeys: string[] = [];
+  (raw.ssh?.adminKeys ?? []).forEach((k, i) => {
+    if (k === undefined) return;
+    const key = sshPublicKey(k);
+    if (!key.ok) return problem(["ssh", "adminKeys", i], key.reason);
+    adminKeys.push(key.value.line);
   });
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  const ranges: SourceRange[] = [];
+  const rangeIndex = new Map<SourceRange, number>();
+  (raw.ssh?.allowFrom ?? []).forEach((r, i) => {
+    if (r === undefined) return;
+    const c = sourceRange(r);
+    if (!c.ok) return problem(["ssh", "allowFrom", i], c.reason);
+    if (c.value.normalisedFrom !== undefined) {
+      notices.push(
+        `${configPath(["ssh", "allowFrom", i])}: "${c.value.normalisedFrom}" has host bits set; using ${c.value.cidr}, ` +
+          `the whole range it lies in. Write ${c.value.cidr} to say so, or the address alone (/32, /128) to allow only it`,
+      );
+    }
+    ranges.push(c.value);
+    rangeIndex.set(c.value, i);
+  });
+  for (const p of sshExposureProblems(ranges)) {
+    problem(p.range !== undefined ? ["ssh", "allowFrom", rangeIndex.get(p.range)!] : ["ssh", "allowFrom"], p.message);
+  }
+
   // Sorted so that reordering the stack file never changes a resource input.
-  return {
-    hostname: host.ok ? host.value : "",
-    acmeEmail: acme.ok ? acme.value.address : "",
+  const cfg: MailConfig = {
+    hostname: host?.ok ? host.value : "",
+    acmeEmail: acme?.ok ? acme.value.address : "",
     dkimSelector: raw.dkimSelector ?? DEFAULTS.dkimSelector,
     server: {
       type: raw.server?.type ?? DEFAULTS.serverType,
@@ -419,14 +555,20 @@ function normalise(raw: z.output<typeof rawSchema>, hasRelayPassword: boolean): 
       image: raw.server?.image ?? DEFAULTS.image,
       volumeSizeGb: raw.server?.volumeSizeGb ?? DEFAULTS.volumeSizeGb,
     },
-    ssh: { adminKeys: [...raw.ssh.adminKeys].sort(), allowFrom: [...new Set(allowFrom)].sort() },
-    domains: domains.sort(byName((d) => d.name)),
+    ssh: { adminKeys: [...new Set(adminKeys)].sort(), allowFrom: [...new Set(ranges.map((r) => r.cidr))].sort() },
+    domains: domains.map(({ rawIndex: _i, tlsRptExplicit: _t, ...d }) => d).sort(byName((d) => d.name)),
     mailboxes: mailboxes
       .map((m) => ({ ...m, aliases: [...m.aliases].sort() }))
       .sort(byName((m) => m.address)),
-    aliases: aliases.map((a) => ({ ...a, to: [...a.to].sort() })).sort(byName((a) => a.from)),
+    aliases: allAliases.map((a) => ({ ...a, to: [...a.to].sort() })).sort(byName((a) => a.from)),
     relay,
+    externalReportAddresses: [...new Set(external)].sort(),
   };
+  // Adopt entries can only be judged against the records a complete, valid config writes.
+  if (problems.length === 0) {
+    for (const a of adoptionProblems(cfg)) problem(["domains", domains.find((d) => d.name === a.domain)!.rawIndex, "adopt", a.key], a.message);
+  }
+  return cfg;
 }
 
 function byName<T>(key: (t: T) => string) {

@@ -1,7 +1,6 @@
 // Host names, mail addresses and sizes as a mail operator writes them, normalised to what DNS,
 // Postfix and Dovecot expect. Pure functions; each returns either a value or the reason it is
 // invalid, so the config validator can report every problem at once.
-import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
@@ -83,16 +82,4 @@ export function zoneOf(name: string, zones: readonly string[]): string | undefin
   return [...zones]
     .sort((a, b) => b.length - a.length)
     .find((z) => name === z || name.endsWith(`.${z}`));
-}
-
-/** An IPv4 or IPv6 source range in CIDR notation; a bare address becomes a /32 or /128. */
-export function cidr(input: string): Checked<string> {
-  const [addr, len, ...rest] = input.trim().split("/");
-  const family = isIP(addr);
-  const max = family === 4 ? 32 : 128;
-  const bits = len === undefined ? max : Number(len);
-  if (family === 0 || rest.length > 0 || !Number.isInteger(bits) || bits < 0 || bits > max || (len !== undefined && !/^\d+$/.test(len))) {
-    return { ok: false, reason: `"${input}" is not an address range; write CIDR such as 203.0.113.0/24 or 2001:db8::/48` };
-  }
-  return { ok: true, value: `${addr.toLowerCase()}/${bits}` };
 }

@@ -107,19 +107,26 @@ export function dnsRecords<V>(cfg: MailConfig, inputs: DnsInputs<V>): DnsRecord<
   const seen = new Set([cfg.hostname]);
   for (const d of cfg.domains) {
     const n = d.name;
-    records.push({ ...base(`${n}-mx`, n, "mail for the domain goes to the mail host"), type: "MX", content: cfg.hostname, priority: 10 });
-    records.push({ ...base(`${n}-spf`, n, "SPF: only the mail host (and relay) may send"), type: "TXT", content: txtContent(spfValue(cfg)) });
+    // Before the cutover (a domain moving here), mail still flows through the old provider: our
+    // MX would divert it, our SPF would fail the old provider's outgoing mail, and an MTA-STS id
+    // would make senders insist on our host. All three appear when cutover turns true.
+    if (d.cutover) {
+      records.push({ ...base(`${n}-mx`, n, "mail for the domain goes to the mail host"), type: "MX", content: cfg.hostname, priority: 10 });
+      records.push({ ...base(`${n}-spf`, n, "SPF: only the mail host (and relay) may send"), type: "TXT", content: txtContent(spfValue(cfg)) });
+    }
     records.push({
       ...base(`${n}-dkim`, `${cfg.dkimSelector}._domainkey.${n}`, "DKIM public key"),
       type: "TXT",
       content: inputs.dkimTxt(n),
     });
     records.push({ ...base(`${n}-dmarc`, `_dmarc.${n}`, "DMARC policy"), type: "TXT", content: txtContent(dmarcValue(d)) });
-    records.push({
-      ...base(`${n}-mta-sts`, `_mta-sts.${n}`, "MTA-STS policy id"),
-      type: "TXT",
-      content: txtContent(`v=STSv1; id=${mtaStsId(mtaStsPolicy(cfg, d))}`),
-    });
+    if (d.cutover) {
+      records.push({
+        ...base(`${n}-mta-sts`, `_mta-sts.${n}`, "MTA-STS policy id"),
+        type: "TXT",
+        content: txtContent(`v=STSv1; id=${mtaStsId(mtaStsPolicy(cfg, d))}`),
+      });
+    }
     records.push({
       ...base(`${n}-tlsrpt`, `_smtp._tls.${n}`, "TLS-RPT report address"),
       type: "TXT",

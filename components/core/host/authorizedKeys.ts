@@ -3,7 +3,9 @@
 // ignores later user-data changes, so this file is rewritten over SSH whenever the list changes.
 // Pure: keys in, file text and install script out.
 
-const KEY_LINE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/=]+( [^\n]*)?$/;
+// Shape only, as a last guard against a line that could break the file: admin keys were already
+// decoded and checked by the config parser (config/sshKeys.ts), including the FIDO types.
+const KEY_LINE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]+( [^\n]*)?$/;
 
 export const AUTHORIZED_KEYS_PATH = "/root/.ssh/authorized_keys";
 const END = "MAILSTACK_KEYS";

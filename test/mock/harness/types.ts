@@ -32,6 +32,11 @@ export interface EvaluateRequest {
   prior?: Record<string, PriorResource>;
   /** Resource keys (`type::name`) to replace whatever their diff says: `pulumi up --replace`. */
   forceReplace?: string[];
+  /**
+   * Records already in the Cloudflare zones, returned by the mocked getDnsRecords invoke
+   * (filtered by zoneId, as the provider does); none when absent.
+   */
+  existingDnsRecords?: { id: string; zoneId: string; name: string; type: string; content: string; comment?: string | null }[];
 }
 
 /** One resource as the engine keeps it in the stack's state. */
@@ -68,6 +73,8 @@ export interface RegisteredResource {
     deleteBeforeReplace: boolean;
     ignoreChanges: string[];
     additionalSecretOutputs: string[];
+    /** The `import` resource option ("" when not importing). */
+    importId: string;
     /**
      * Names of the resources it waits for: its `dependsOn` and those whose outputs feed its
      * inputs (the SDK registers a resource only once these are registered).

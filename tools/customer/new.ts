@@ -1,22 +1,22 @@
 // `npm run customer -- new <name> --domain <domain> --zone-id <id> --ssh-key <key> --ssh-from <cidr>
 // [--mailbox <address>...]`: adds a customer by writing Pulumi.<name>.yaml at the repository root.
-// Owns argument checking, the refusal rules (existing customer, reserved or invalid name) and the
-// write itself; the file's content and its validation live in customerFile.ts. Never calls the
-// Pulumi CLI and never handles a secret.
+// Owns argument checking, the refusal rules (existing customer, reserved or invalid name), reading
+// admin keys from .pub files (every key in the file), and the write itself; the file's content and
+// its validation live in stackFile.ts. Never calls the Pulumi CLI and never handles a secret.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError } from "../components/core/config/config";
-import { stackFilePath } from "../components/core/config/stackFile";
-import { customerStackFile, type NewCustomer } from "./customerFile";
-import { stackNameProblem } from "./stackNames";
-import { REPO_ROOT } from "../components/core/paths";
+import { ConfigError } from "../../components/core/config/config";
+import { stackFilePath } from "../../components/core/config/stackFile";
+import { SSH_KEY_TYPES, sshPublicKeysInText } from "../../components/core/config/sshKeys";
+import { customerStackFile, type NewCustomer } from "./stackFile";
+import { stackNameProblem } from "../stackNames";
+import { REPO_ROOT } from "../../components/core/paths";
+import { UsageError } from "../cliKit";
 
-export const USAGE = `usage: npm run customer -- new <name> --domain <domain> --zone-id <cloudflare-zone-id>
+export const NEW_USAGE = `usage: npm run customer -- new <name> --domain <domain> --zone-id <cloudflare-zone-id>
          --ssh-key <"ssh-ed25519 AAAA... comment" | path/to/key.pub> [--ssh-key ...]
          --ssh-from <cidr> [--ssh-from ...] [--mailbox <address>...]
          [--acme-email <address>] [--location fsn1] [--server-type cx23]`;
-
-export class UsageError extends Error {}
 
 export interface CustomerIo {
   root: string;
@@ -27,13 +27,17 @@ export interface CustomerIo {
   log(line: string): void;
 }
 
-// An admin key is given inline or as a path to a .pub file; key lines always start with the type.
-function sshKey(value: string, io: CustomerIo): string {
-  if (/^(ssh-|ecdsa-)/.test(value)) return value.trim();
+// An admin key is given inline or as a path to a .pub (or authorized_keys-style) file, which may
+// hold several keys: all of them are taken. Key lines always start with the key type.
+function sshKeys(value: string, io: CustomerIo): string[] {
+  if (SSH_KEY_TYPES.some((t) => value.trim().startsWith(`${t} `))) return [value.trim()];
   if (!io.exists(value)) {
     throw new UsageError(`--ssh-key: "${value}" is neither an OpenSSH public key line nor an existing .pub file`);
   }
-  return io.readText(value).trim();
+  const { keys, problems } = sshPublicKeysInText(io.readText(value));
+  if (problems.length > 0) throw new UsageError(`--ssh-key ${value}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  if (keys.length === 0) throw new UsageError(`--ssh-key ${value}: the file holds no public key`);
+  return keys.map((k) => k.line);
 }
 
 export function newCustomer(argv: string[], io: CustomerIo): string {
@@ -41,13 +45,13 @@ export function newCustomer(argv: string[], io: CustomerIo): string {
   try {
     parsed = parse(argv);
   } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    throw new UsageError(`${(e as Error).message}\n${NEW_USAGE}`);
   }
   const { values, positionals } = parsed;
   const [command, name, ...extra] = positionals;
-  if (command !== "new") throw new UsageError(`unknown command "${command ?? ""}"; the only command is "new"\n${USAGE}`);
-  if (name === undefined) throw new UsageError(`missing the customer name after "new"\n${USAGE}`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument(s) ${extra.join(" ")}; repeat --mailbox for each address\n${USAGE}`);
+  if (command !== "new") throw new UsageError(`unknown command "${command ?? ""}"\n${NEW_USAGE}`);
+  if (name === undefined) throw new UsageError(`missing the customer name after "new"\n${NEW_USAGE}`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument(s) ${extra.join(" ")}; repeat --mailbox for each address\n${NEW_USAGE}`);
   const nameProblem = stackNameProblem(name);
   if (nameProblem !== undefined) throw new UsageError(`customer name: ${nameProblem}`);
 
@@ -57,7 +61,7 @@ export function newCustomer(argv: string[], io: CustomerIo): string {
     (values["ssh-key"] ?? []).length === 0 ? "--ssh-key <admin OpenSSH public key or .pub file>" : undefined,
     (values["ssh-from"] ?? []).length === 0 ? "--ssh-from <source range allowed to reach SSH, such as 203.0.113.0/24>" : undefined,
   ].filter((m): m is string => m !== undefined);
-  if (missing.length > 0) throw new UsageError(`missing required option(s): ${missing.join(", ")}\n${USAGE}`);
+  if (missing.length > 0) throw new UsageError(`missing required option(s): ${missing.join(", ")}\n${NEW_USAGE}`);
 
   const file = stackFilePath(name, io.root);
   if (io.exists(file)) {
@@ -69,7 +73,7 @@ export function newCustomer(argv: string[], io: CustomerIo): string {
     name,
     domain: values.domain!,
     zoneId: values["zone-id"]!,
-    sshKeys: values["ssh-key"]!.map((k) => sshKey(k, io)),
+    sshKeys: [...new Set(values["ssh-key"]!.flatMap((k) => sshKeys(k, io)))],
     sshFrom: values["ssh-from"]!,
     mailboxes: values.mailbox ?? [],
     acmeEmail: values["acme-email"],
@@ -87,7 +91,7 @@ export function newCustomer(argv: string[], io: CustomerIo): string {
   }
   const { text, config } = built;
   io.writeNew(file, text);
-  io.log(`Wrote ${file} for ${config.domains.map((d) => d.name).join(", ")} (host ${config.hostname}, ${config.mailboxes.length} mailbox(es)).`);
+  io.log(`Wrote ${file} for ${config.domains.map((d) => d.name).join(", ")} (host ${config.hostname}, ${config.mailboxes.length} mailbox(es): ${config.mailboxes.map((m) => m.address).join(", ")}).`);
   io.log("Next:");
   io.log(`  pulumi stack init ${name}`);
   io.log(`  pulumi config set --secret hcloud:token --stack ${name}`);
@@ -139,14 +143,3 @@ export const realIo = (root = REPO_ROOT): CustomerIo => ({
   writeNew: (p, t) => writeFileSync(p, t, { flag: "wx" }),
   log: (l) => process.stdout.write(`${l}\n`),
 });
-
-if (require.main === module) {
-  try {
-    newCustomer(process.argv.slice(2), realIo());
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof ConfigError) {
-      process.stderr.write(`customer: ${e.message}\nNothing was written.\n`);
-      process.exitCode = 2;
-    } else throw e;
-  }
-}

@@ -10,18 +10,22 @@
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, type OpMap, type OutputMap } from "@pulumi/pulumi/automation";
-import { knownHostsLine, LOCAL_SSH_ROOT, localSshPaths } from "../components/core/host/localSshAccess";
-import type { FleetOp, FleetWorkspace } from "./fleetRun";
+import { knownHostsLine, LOCAL_SSH_ROOT, localSshPaths } from "../../components/core/host/localSshAccess";
+import type { FleetOp, FleetWorkspace } from "./run";
 
 /**
  * Writes the deploy key (0600) and known_hosts line from a stack's outputs into
- * <workDir>/.pulumi-ssh/<stack>/. Returns false, writing nothing, when the stack has no such
- * outputs yet (first deploy: `pulumi up` writes the files itself).
+ * <workDir>/.pulumi-ssh/<stack>/. Returns false, writing nothing, only when the stack has no
+ * outputs at all (first deploy: `pulumi up` writes the files itself); outputs without these two
+ * are an error, like in scripts/restore-ssh-access.sh.
  */
 export function restoreSshAccess(workDir: string, stack: string, outputs: OutputMap): boolean {
+  if (Object.keys(outputs).length === 0) return false;
   const key = outputs.deployPrivateKey?.value;
   const hosts = outputs.sshKnownHosts?.value;
-  if (typeof key !== "string" || typeof hosts !== "string" || key === "" || hosts === "") return false;
+  if (typeof key !== "string" || typeof hosts !== "string" || key === "" || hosts === "") {
+    throw new Error(`stack ${stack} has outputs but no deployPrivateKey/sshKnownHosts; deployed by an older program? Run pulumi up once by hand`);
+  }
   const [host = "", ...rest] = hosts.trim().split(" ");
   const line = knownHostsLine(host, rest.join(" ")); // refuses anything that is not one clean line
   const paths = localSshPaths(stack);
@@ -52,11 +56,12 @@ export function automationWorkspace(workDir: string, org?: string): FleetWorkspa
       }
       switch (op) {
         case "preview":
-          return (await s.preview({ onOutput, diff: true, policyPacks })).changeSummary;
+          // onError too: the engine's stderr holds the error lines the log must keep.
+          return (await s.preview({ onOutput, onError: onOutput, diff: true, policyPacks })).changeSummary;
         case "up":
-          return (await s.up({ onOutput, policyPacks })).summary.resourceChanges ?? {};
+          return (await s.up({ onOutput, onError: onOutput, policyPacks })).summary.resourceChanges ?? {};
         case "refresh":
-          return (await s.refresh({ onOutput })).summary.resourceChanges ?? {};
+          return (await s.refresh({ onOutput, onError: onOutput })).summary.resourceChanges ?? {};
       }
     },
   };

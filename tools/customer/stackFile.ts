@@ -3,9 +3,9 @@
 // that `pulumi up` uses before anyone writes it. Pure: no file system, no Pulumi CLI; provider
 // tokens and other secrets are never written here (they are added encrypted by `pulumi config
 // set --secret`, see the file's header).
-import { CONFIG_NAMESPACE, DEFAULTS, parseMailConfig, type MailConfig } from "../components/core/config/config";
-import { hostName, mailAddress } from "../components/core/config/names";
-import { parseStackYaml } from "../components/core/config/stackFile";
+import { CONFIG_NAMESPACE, DEFAULTS, parseMailConfig, type MailConfig } from "../../components/core/config/config";
+import { hostName, mailAddress } from "../../components/core/config/names";
+import { parseStackYaml } from "../../components/core/config/stackFile";
 
 export interface NewCustomer {
   name: string;
@@ -29,12 +29,21 @@ export function customerStackFile(c: NewCustomer): { text: string; config: MailC
   // postmaster@bücher.example given as a mailbox is recognised as the postmaster.
   const postmaster = `postmaster@${c.domain}`;
   const d = hostName(c.domain);
-  const isPostmaster = (m: string): boolean => {
+  const is = (local: string) => (m: string): boolean => {
     const a = mailAddress(m);
-    return d.ok && a.ok && a.value.address === `postmaster@${d.value}`;
+    return d.ok && a.ok && a.value.address === `${local}@${d.value}`;
   };
-  const firstMailbox = c.mailboxes[0];
-  const needsPostmasterAlias = firstMailbox !== undefined && !c.mailboxes.some(isPostmaster);
+  // Someone must read postmaster@ (RFC 5321) and the reports: without --mailbox, a postmaster
+  // mailbox is created (its password is in the mailboxPasswords output like any other);
+  // with mailboxes, postmaster@ and abuse@ are aliases of the first one.
+  const mailboxes = c.mailboxes.length > 0 ? c.mailboxes : [postmaster];
+  const firstMailbox = mailboxes[0];
+  const aliasTo = (local: string) => (mailboxes.some(is(local)) ? [] : [`    - from: ${q(`${local}@${c.domain}`)}`, `      to: [${q(firstMailbox)}]`]);
+  const aliases = [...aliasTo("postmaster"), ...aliasTo("abuse")];
+  // An ACME contact outside the customer's domains (the operator's own address) must be listed
+  // as external, or the schema refuses it as a possible typo.
+  const acme = c.acmeEmail === undefined ? undefined : mailAddress(c.acmeEmail);
+  const acmeExternal = acme?.ok === true && d.ok && acme.value.domain !== d.value;
   const ns = CONFIG_NAMESPACE;
   const lines = [
     `# Mail stack for customer "${c.name}", created by \`npm run customer -- new\`.`,
@@ -47,8 +56,10 @@ export function customerStackFile(c: NewCustomer): { text: string; config: MailC
     "config:",
     "  # The mail host: its A/AAAA, PTR and certificate name. Must be inside one of the domains' zones.",
     `  ${ns}:hostname: ${q(`mail.${c.domain}`)}`,
-    "  # Let's Encrypt account contact (account notices; Let's Encrypt sends no expiry warnings since June 2025).",
+    "  # The ACME (Let's Encrypt) account contact. Let's Encrypt no longer sends expiry mail (since",
+    "  # June 2025); the address is for account and policy notices.",
     `  ${ns}:acmeEmail: ${q(c.acmeEmail ?? postmaster)}`,
+    ...(acmeExternal ? ["  # Report addresses outside the customer's domains, listed so a typo cannot send reports elsewhere.", `  ${ns}:externalReportAddresses: [${q(c.acmeEmail!)}]`] : []),
     "  # DKIM selector; change it to rotate the signing key.",
     `  ${ns}:dkimSelector: ${q(DEFAULTS.dkimSelector)}`,
     "  # Hetzner Cloud server. The volume holds all mail and databases and survives a rebuild.",
@@ -76,19 +87,17 @@ export function customerStackFile(c: NewCustomer): { text: string; config: MailC
     `        mode: ${q(DEFAULTS.mtaStsMode)}`,
     `        maxAgeDays: ${DEFAULTS.mtaStsMaxAgeDays}`,
     "  # Mailboxes. Removing one later disables it; its mail is kept.",
-    ...(c.mailboxes.length === 0
-      ? [`  ${ns}:mailboxes: []`]
-      : [`  ${ns}:mailboxes:`, ...c.mailboxes.map((m) => `    - address: ${q(m)}\n      quota: ${q(DEFAULTS.quota)}`)]),
-    "  # Aliases: postmaster must reach a person (RFC 5321); it also receives DMARC and TLS reports.",
-    ...(needsPostmasterAlias
-      ? [`  ${ns}:aliases:`, `    - from: ${q(postmaster)}`, `      to: [${q(firstMailbox)}]`]
-      : [`  ${ns}:aliases: []`]),
+    `  ${ns}:mailboxes:`,
+    ...mailboxes.map((m) => `    - address: ${q(m)}\n      quota: ${q(DEFAULTS.quota)}`),
+    "  # Aliases: postmaster and abuse must reach a person (RFC 5321, RFC 2142); postmaster also",
+    "  # receives the DMARC and TLS reports.",
+    ...(aliases.length > 0 ? [`  ${ns}:aliases:`, ...aliases] : [`  ${ns}:aliases: []`]),
     "",
   ];
   const text = lines.join("\n");
   // The exact text that will be written is parsed back and validated, so the file can never
   // disagree with what `pulumi up` accepts.
-  const { raw, hasRelayPassword } = parseStackYaml(text, `Pulumi.${c.name}.yaml`);
-  const config = parseMailConfig(raw, { hasRelayPassword });
+  const { raw, hasRelayPassword, keyProblems } = parseStackYaml(text, `Pulumi.${c.name}.yaml`);
+  const config = parseMailConfig(raw, { hasRelayPassword, keyProblems });
   return { text, config };
 }
