@@ -1,0 +1,15 @@
+// When the real-CLI tests run: only with the CLI that scripts/build-pulumi.sh builds. Without it
+// they are reported as skipped (never as passed), and `npm run test:engine`, which builds the CLI
+// first and sets MAILSTACK_ENGINE_REQUIRED=1, fails instead of skipping.
+import { cliBuilt, PULUMI_BIN } from "../../tools/engine/offlineCli";
+
+const missing = `no Pulumi CLI at ${PULUMI_BIN}: npm run test:engine builds it (scripts/build-pulumi.sh, about 10 minutes)`;
+if (!cliBuilt() && process.env.MAILSTACK_ENGINE_REQUIRED === "1") throw new Error(missing);
+
+/** The `skip` option for a real-CLI suite. */
+export const engineSkip: string | false = cliBuilt() ? false : missing;
+
+/** Syntactically valid fake provider credentials: never accepted anywhere, never printed. */
+export const FAKE_HCLOUD_TOKEN = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01";
+export const FAKE_CLOUDFLARE_TOKEN = "fakeCloudflareApiToken0123456789abcdefgh";
+export const FAKE_RELAY_PASSWORD = "fake-relay-password-for-offline-tests";
