@@ -6,15 +6,14 @@
 // runs the same script against a fake CLI; this checks that fake's messages and formats.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
 import { REPO_ROOT } from "../../components/core/stackFile";
 import { offlineProject, PULUMI_CACHE, type OfflineProject } from "../../tools/engine/offlineCli";
 import { restoreSshAccess } from "../../tools/fleetWorkspace";
-import { engineSkip } from "./guard";
+import { engineSkip, scratchDir } from "./guard";
 
 const LABEL = "OPENSSH PRIVATE KEY";
 const KEY = `-----BEGIN ${LABEL}-----\nb3BlbnNzaC1rZXktdjEAAAAAofflinetestkey\n-----END ${LABEL}-----\n`;
@@ -24,7 +23,7 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 function project(): OfflineProject {
-  const p = offlineProject(mkdtempSync(join(tmpdir(), "mailstack-ssh-")), []);
+  const p = offlineProject(scratchDir(), []);
   // The script works in the folder above its own: here, the scratch project.
   mkdirSync(join(p.dir, "scripts"));
   copyFileSync(join(REPO_ROOT, "scripts", "restore-ssh-access.sh"), join(p.dir, "scripts", "restore-ssh-access.sh"));
@@ -99,7 +98,7 @@ describe("restoring SSH access from the real CLI's stack outputs", () => {
     const stack = await LocalWorkspace.selectStack({ stackName: "acme", workDir: p.dir }, { pulumiCommand, envVars: p.env });
     const outputs = await stack.outputs();
     assert.equal(outputs.deployPrivateKey?.secret, true);
-    const work = mkdtempSync(join(tmpdir(), "mailstack-fleet-"));
+    const work = scratchDir();
     assert.equal(restoreSshAccess(work, "acme", outputs), true);
     assert.equal(readFileSync(join(work, ".pulumi-ssh", "acme", "deploy_key"), "utf8"), KEY);
     assert.equal(readFileSync(join(work, ".pulumi-ssh", "acme", "known_hosts"), "utf8"), `${HOSTS}\n`);

@@ -4,15 +4,14 @@
 // config; secrets set the README's way (stdin) never appear in plain text; and `pulumi stack init`
 // keeps every comment of a file written by `npm run customer`.
 import assert from "node:assert/strict";
-import { readFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parseMailConfig } from "../../components/core/config";
 import { parseStackYaml, REPO_ROOT } from "../../components/core/stackFile";
 import { offlineProject, PULUMI_BIN } from "../../tools/engine/offlineCli";
 import { customerStackFile } from "../../tools/customerFile";
-import { engineSkip, FAKE_CLOUDFLARE_TOKEN, FAKE_HCLOUD_TOKEN, FAKE_RELAY_PASSWORD } from "./guard";
+import { engineSkip, scratchDir, FAKE_CLOUDFLARE_TOKEN, FAKE_HCLOUD_TOKEN, FAKE_RELAY_PASSWORD } from "./guard";
 
 const FAKES = [FAKE_HCLOUD_TOKEN, FAKE_CLOUDFLARE_TOKEN, FAKE_RELAY_PASSWORD];
 // index.ts reads these with config.get, every other mailstack key with config.getObject.
@@ -42,14 +41,14 @@ describe(`the real Pulumi CLI (${PULUMI_BIN}) on our stack files`, () => {
     const lock = JSON.parse(readFileSync(join(REPO_ROOT, "package-lock.json"), "utf8")) as {
       packages: Record<string, { version: string }>;
     };
-    const p = offlineProject(mkdtempSync(join(tmpdir(), "mailstack-cli-")), []);
+    const p = offlineProject(scratchDir(), []);
     const r = p.run(["version"]);
     assert.equal(r.stdout.trim(), `v${lock.packages["node_modules/@pulumi/pulumi"]?.version}`);
   });
 
   it("gives the program exactly the example customer's config once its placeholder secrets are set", { skip: engineSkip }, () => {
     const committed = readFileSync(join(REPO_ROOT, "Pulumi.prod.yaml"), "utf8");
-    const p = offlineProject(mkdtempSync(join(tmpdir(), "mailstack-cli-")), ["prod"]);
+    const p = offlineProject(scratchDir(), ["prod"]);
     const init = p.run(["stack", "init", "prod", "--secrets-provider", "passphrase"]);
     assert.equal(init.status, 0, init.stderr);
 
@@ -84,7 +83,7 @@ describe(`the real Pulumi CLI (${PULUMI_BIN}) on our stack files`, () => {
   });
 
   it("keeps every comment and value of a file from `npm run customer` through stack init and secret set", { skip: engineSkip }, () => {
-    const scratch = mkdtempSync(join(tmpdir(), "mailstack-cli-"));
+    const scratch = scratchDir();
     const { text } = customerStackFile({
       name: "acme",
       domain: "example.com",
