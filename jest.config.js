@@ -40,6 +40,8 @@ module.exports = {
     project("policy"),
     // Our images with rendered files on the container engine: one file at a time (they share the
     // engine and build nothing themselves: test/run.sh builds the images first).
+    // The real Pulumi CLI (npm run test:engine builds it first); not part of `npm test`.
+    project("engine"),
     project("images", { setupFilesAfterEnv: ["<rootDir>/test/jest/e2eTimeout.ts"] }),
     // Sets its own, longer timeout: Jest reads testTimeout from the top level only.
     project("e2e", {

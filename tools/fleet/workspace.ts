@@ -5,8 +5,9 @@
 // from the stack's own outputs, like scripts/restore-ssh-access.sh does for CI.
 // Owns only the mapping from a fleet operation to the Automation API call and that restore;
 // needs the Pulumi CLI on PATH and a logged-in backend (PULUMI_ACCESS_TOKEN or PULUMI_BACKEND_URL
-// + PULUMI_CONFIG_PASSPHRASE), exactly like the CLI. The operations are not unit-tested (the CLI
-// is not available to tests); the restore is (test/tools/restoreSshAccess.test.ts).
+// + PULUMI_CONFIG_PASSPHRASE), exactly like the CLI. The operations are not tested (no real
+// preview can run here, see the README); the restore is, on a fake output map
+// (test/tools/restoreSshAccess.test.ts) and on the real CLI's outputs (test/engine/sshAccess.test.ts).
 import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LocalWorkspace, type OpMap, type OutputMap } from "@pulumi/pulumi/automation";
