@@ -78,7 +78,7 @@ beforeAll(
     plans = imagePlans(productionTopology);
     await ensureImages(engine, plans, { buildDir: join(REPO_ROOT, ".local", "build"), which: [plans.services.dovecot, plans.services.postgres] });
   },
-  { timeout: 20 * 60_000 },
+  20 * 60_000,
 );
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -397,7 +397,7 @@ describe("dovecot image: with PostgreSQL", () => {
     async () => {
       run = await startStack();
     },
-    { timeout: 5 * 60_000 },
+    5 * 60_000,
   );
 
   afterAll(async () => {

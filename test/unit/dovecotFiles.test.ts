@@ -14,9 +14,15 @@ const cfg = parseMailConfig(
   {
     hostname: "mail.example.com",
     acmeEmail: "ops@example.com",
-    ssh: { adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB test"], allowFrom: ["203.0.113.0/24"] },
+    ssh: { adminKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH0u3Lk2Y0y1p0cM9xq3Yb2oQ1u2Jw4H2b6w0y8Zk9mP test"], allowFrom: ["203.0.113.0/24"] },
     domains: [{ name: "example.com", zoneId: "0".repeat(32), dmarc: { policy: "reject", reportTo: "dmarc@example.com" } }],
     mailboxes: [{ address: "alice@example.com" }],
+    // The ACME contact, the DMARC address and postmaster must receive mail (config/deliverability.ts).
+    aliases: [
+      { from: "ops@example.com", to: ["alice@example.com"] },
+      { from: "dmarc@example.com", to: ["alice@example.com"] },
+      { from: "postmaster@example.com", to: ["alice@example.com"] },
+    ],
   },
   { hasRelayPassword: false },
 );
