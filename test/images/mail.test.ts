@@ -14,6 +14,7 @@ import type Docker from "dockerode";
 import { hostConfigDir } from "../../components/core/containers/hostLayout";
 import { imagePlans, type ImagePlans } from "../../components/core/containers/images";
 import { REPO_ROOT } from "../../components/core/paths";
+import { rspamdBase32, rspamdPbkdf2 } from "../../components/core/render/rspamdPassword";
 import type { ServiceName } from "../../components/core/topology";
 import { runOnce } from "../../local/engine/containers";
 import { connectEngine } from "../../local/engine/engine";
@@ -75,6 +76,35 @@ describe("the entrypoints install the pushed files so each daemon can read its s
     const lines = r.stdout.trim().split("\n");
     assert.deepEqual(lines, [`640 root:${group} ${etc}/${secret}`, `755 root:root ${etc}`, lines[2]]);
     assert.match(lines[2], new RegExp(`^\\d+ root:root ${etc}/${fromPackage}$`), "the package's own file is still there");
+  });
+});
+
+describe("Rspamd's controller password hash", () => {
+  it("is what rspamadm pw (Rspamd 3.12 in our image) computes from the same password and salt", async () => {
+    // A throwaway test password, not a secret of any stack.
+    const r = await runOnce(docker, plans.services.rspamd.tag, ["pw", "-t", "pbkdf2", "-p", "correct horse"], { entrypoint: ["rspamadm"] });
+    assert.equal(r.code, 0, r.stdout);
+    const made = r.stdout.trim().split("\n").pop() ?? "";
+    const [, id, salt, key] = made.split("$");
+    assert.equal(id, "1");
+    const decode = (s: string) => {
+      const ZB = "ybndrfg8ejkmcpqxot1uwisza345h769";
+      const out: number[] = [];
+      let acc = 0;
+      let bits = 0;
+      for (const ch of s) {
+        acc |= ZB.indexOf(ch) << bits;
+        bits += 5;
+        while (bits >= 8) {
+          out.push(acc & 0xff);
+          acc >>>= 8;
+          bits -= 8;
+        }
+      }
+      return Uint8Array.from(out);
+    };
+    assert.equal(rspamdBase32(rspamdPbkdf2(Buffer.from("correct horse"), decode(salt), 16000, 32)), key);
+    assert.notEqual(rspamdBase32(rspamdPbkdf2(Buffer.from("wrong horse"), decode(salt), 16000, 32)), key);
   });
 });
 
