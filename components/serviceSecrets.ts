@@ -25,17 +25,21 @@ export class ServiceSecretValues extends pulumi.ComponentResource {
     const postgres = password("postgres-superuser-password", 32);
     const mailDb = password("mail-db-password", 32);
     const roundcubeDb = password("roundcube-db-password", 32);
+    const mailPasswordDb = password("mail-password-db-password", 32);
     const desKey = password("roundcube-des-key", 24);
     const rspamd = password("rspamd-controller-password", 32);
     const salt = password("rspamd-controller-salt", 16);
     this.postgresPassword = postgres;
     const relay: pulumi.Output<string | undefined> = args.relayPassword ?? pulumi.output(undefined);
+    // pulumi.all takes at most eight typed inputs: the passwords as one list, then the rest.
+    const passwords = pulumi.all([postgres, mailDb, roundcubeDb, mailPasswordDb, desKey, rspamd, salt]);
     this.values = pulumi.secret(
-      pulumi.all([postgres, mailDb, roundcubeDb, desKey, rspamd, salt, args.dkimPrivateKeys, relay]).apply(
-        ([p, m, r, d, rc, s, dkim, rl]): ServiceSecrets => ({
+      pulumi.all([passwords, args.dkimPrivateKeys, relay]).apply(
+        ([[p, m, r, mp, d, rc, s], dkim, rl]): ServiceSecrets => ({
           postgresPassword: p,
           mailDbPassword: m,
           roundcubeDbPassword: r,
+          mailPasswordDbPassword: mp,
           roundcubeDesKey: d,
           rspamdControllerPassword: rc,
           rspamdControllerSalt: s,

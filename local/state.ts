@@ -74,6 +74,7 @@ export function ensureSecrets(stateDir: string, cfg: MailConfig): LocalSecrets {
     postgresPassword: stored.postgresPassword ?? token(),
     mailDbPassword: stored.mailDbPassword ?? token(),
     roundcubeDbPassword: stored.roundcubeDbPassword ?? token(),
+    mailPasswordDbPassword: stored.mailPasswordDbPassword ?? token(),
     roundcubeDesKey: stored.roundcubeDesKey ?? token(18),
     rspamdControllerPassword: stored.rspamdControllerPassword ?? token(),
     rspamdControllerSalt: stored.rspamdControllerSalt ?? token(15),

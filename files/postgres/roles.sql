@@ -6,6 +6,11 @@ ALTER ROLE mailserver WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{
 SELECT 'CREATE ROLE roundcube LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'roundcube')
 \gexec
 ALTER ROLE roundcube WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{{ roundcubeDbPassword }}';
+-- "mailpassword" is what Roundcube's password plugin logs in as: it may only call
+-- mailstack_set_password() (schema.sql), which needs the mailbox's current password.
+SELECT 'CREATE ROLE mailpassword LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mailpassword')
+\gexec
+ALTER ROLE mailpassword WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '{{ mailPasswordDbPassword }}';
 SELECT 'CREATE DATABASE mail' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'mail')
 \gexec
 SELECT 'CREATE DATABASE roundcube OWNER roundcube' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'roundcube')

@@ -74,6 +74,23 @@ $config['create_default_folders'] = true;
 // ---------------------------------------------------------------------------- Plugins ---
 $config['plugins'] = [{{ plugins }}];
 
+// password: users change their own password (Settings > Password). Roundcube logs in to the mail
+// database as role mailpassword, which may only call mailstack_set_password() (schema.sql): it
+// checks the current password there too, and stores the new one as bcrypt (cost 10, as the
+// generated passwords; Dovecot's BLF-CRYPT reads $2y$). The next `pulumi up` keeps a password set
+// here; an operator's reset (npm run mailbox -- reset-password) replaces it. Not in docker-mailserver
+// or Mailu's webmail defaults; mailcow offers the same in its own UI.
+// ref: https://github.com/roundcube/roundcubemail/blob/1.6.22/plugins/password/config.inc.php.dist
+$config['password_driver'] = 'sql';
+$config['password_db_dsn'] = '{{ passwordDbDsn }}';
+// No row (the function said false: wrong current password, disabled mailbox) is a failure.
+$config['password_query'] = 'SELECT 1 WHERE mailstack_set_password(%u, %o, %P)';
+$config['password_algorithm'] = 'blowfish-crypt';
+$config['password_algorithm_options'] = ['cost' => 10];
+$config['password_confirm_current'] = true;
+$config['password_minimum_length'] = 12;
+$config['password_force_save'] = false;
+
 // archive: the "Archive" button moves mail into one folder.
 $config['archive_mbox'] = 'Archive';
 $config['archive_type'] = '';

@@ -46,6 +46,7 @@ const SECRETS: ServiceSecrets = {
   postgresPassword: "pg-superuser-test",
   mailDbPassword: `q"uo\\te %{user} %%{x} $SET:y $ENV:HOME #z 'sq' %d%`,
   roundcubeDbPassword: "rc-test",
+  mailPasswordDbPassword: "mp-test",
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: `ctrl "pw" \\ test`,
   rspamdControllerSalt: "salt",

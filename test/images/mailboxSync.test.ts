@@ -1,6 +1,7 @@
 // The mailbox sync SQL run for real in our PostgreSQL image (the PostgreSQL 17 that deploys) with the
 // schema the server uses: the rows an operator expects, twice without change, and who owns a
-// password: a later sync never overwrites one a user set, and an operator's reset does.
+// password: a later sync never overwrites one a user set, and an operator's reset does; and the one
+// way a user sets it (Roundcube's password plugin, as role mailpassword): mailstack_set_password().
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, it } from "@jest/globals";
 import { parseMailConfig, type MailConfig } from "../../components/core/config/config";
 import { FILES_DIR } from "../../components/core/paths";
 import { mailboxSyncSql } from "../../components/core/remote/mailboxSync";
+import bcrypt from "bcryptjs";
 import { startPostgres, type TestPostgres } from "./postgresFixture";
 
 const HASH = "$2a$10$" + "a".repeat(53);
@@ -41,7 +43,7 @@ describe("mailbox sync against PostgreSQL", () => {
 
   beforeAll(async () => {
     pg = await startPostgres();
-    await pg.psql("CREATE ROLE mailserver LOGIN; CREATE DATABASE mail;");
+    await pg.psql("CREATE ROLE mailserver LOGIN; CREATE ROLE mailpassword LOGIN; CREATE DATABASE mail;");
     await pg.psql(schema, "mail");
   });
   afterAll(async () => pg?.stop());
@@ -86,5 +88,45 @@ describe("mailbox sync against PostgreSQL", () => {
     await pg.psql(`INSERT INTO domains VALUES ('example.com', true); INSERT INTO mailboxes (address, domain, name, password, quota_bytes, active) VALUES ('alice@example.com', 'example.com', 'alice', '${HASH}', 1, true);`, "legacy");
     await pg.psql(mailboxSyncSql(cfg, hashes), "legacy");
     assert.equal((await pg.psql("SELECT password = pulumi_password FROM mailboxes WHERE address = 'alice@example.com';", "legacy")).trim(), "t");
+  });
+
+  describe("mailstack_set_password, the webmail's only way in", () => {
+    const asWebmail = (sql: string) => pg.psql(`SET ROLE mailpassword; ${sql}`, "mail");
+    const setPassword = async (address: string, current: string, next: string) =>
+      (await asWebmail(`SELECT mailstack_set_password('${address}', '${current}', '${next}');`)).trim();
+
+    it("changes the password given the current one, for every bcrypt flavour we store, and the next sync keeps it", async () => {
+      for (const prefix of ["$2a$", "$2b$", "$2y$"]) {
+        const current = bcrypt.hashSync("current password", 10).replace(/^\$2.\$/, prefix);
+        await sync(cfg, hashes);
+        await pg.psql(`UPDATE mailboxes SET password = '${current}', pulumi_password = '${current}' WHERE address = 'bob@example.com';`, "mail");
+        const next = bcrypt.hashSync("a new password", 10).replace(/^\$2b\$/, "$2y$");
+        assert.equal(await setPassword("Bob@Example.com", "current password", next), "t", prefix);
+        assert.equal(await passwordOf("bob@example.com"), next);
+        await sync(cfg, { ...hashes, "bob@example.com": current });
+        assert.equal(await passwordOf("bob@example.com"), next, "a later pulumi up keeps the user's password");
+      }
+    });
+
+    it("refuses a wrong current password and a disabled mailbox, changing nothing", async () => {
+      await sync(cfg, hashes);
+      const known = bcrypt.hashSync("right", 10);
+      await pg.psql(`UPDATE mailboxes SET password = '${known}' WHERE address IN ('alice@example.com', 'old@example.com');`, "mail");
+      const next = bcrypt.hashSync("new one", 10);
+      assert.equal(await setPassword("alice@example.com", "wrong", next), "f");
+      assert.equal(await passwordOf("alice@example.com"), known);
+      assert.equal(await setPassword("old@example.com", "right", next), "f", "old@ is disabled");
+      assert.equal(await setPassword("nobody@example.com", "right", next), "f");
+    });
+
+    it("stores only a bcrypt hash", async () => {
+      await assert.rejects(setPassword("alice@example.com", "right", "plain text"), /not bcrypt/);
+    });
+
+    it("is all role mailpassword can do: no reading hashes, no writing rows", async () => {
+      await assert.rejects(asWebmail("SELECT password FROM mailboxes;"), /permission denied/);
+      await assert.rejects(asWebmail("UPDATE mailboxes SET active = true;"), /permission denied/);
+      await assert.rejects(asWebmail("SELECT * FROM aliases;"), /permission denied/);
+    });
   });
 });

@@ -30,6 +30,7 @@ const secrets: ServiceSecrets = {
   postgresPassword: "pg-SUPER-secret-1",
   mailDbPassword: "mail-DB-secret-2",
   roundcubeDbPassword: "rc-DB-secret-3",
+  mailPasswordDbPassword: "mp-DB-secret-7",
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-UI-secret-4",
   rspamdControllerSalt: "salt-5",

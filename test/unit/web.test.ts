@@ -303,7 +303,11 @@ describe("Roundcube config.inc.php", () => {
 
   it("enables archive, managesieve and zipdownload; logins default to the first domain", () => {
     const php = config(productionTopology);
-    assert.match(php, /^\$config\['plugins'\] = \['archive', 'managesieve', 'zipdownload'\];$/m);
+    assert.match(php, /^\$config\['plugins'\] = \['archive', 'managesieve', 'password', 'zipdownload'\];$/m);
+    // Users change their password through the mail database's one function, as role mailpassword.
+    assert.match(php, /^\$config\['password_query'\] = 'SELECT 1 WHERE mailstack_set_password\(%u, %o, %P\)';$/m);
+    assert.match(php, /^\$config\['password_db_dsn'\] = 'pgsql:\/\/mailpassword:[^@]+@postgres:5432\/mail';$/m);
+    assert.match(php, /^\$config\['password_algorithm'\] = 'blowfish-crypt';$/m);
     const s = phpStrings(php);
     assert.equal(s.des_key, webTestSecrets.roundcubeDesKey);
     assert.equal(s.username_domain, "example.com");
@@ -319,7 +323,9 @@ describe("Roundcube config.inc.php", () => {
   it("is the only web file with secrets: marked secret, readable by its group at most", () => {
     const web = prodFiles.filter((f) => ["nginx", "roundcube", "certbot"].includes(f.service));
     for (const f of web) {
-      const holdsSecret = [webTestSecrets.roundcubeDesKey, "rc'pa"].some((s) => f.content.includes(s)) || f.content.includes(encodeURIComponent(webTestSecrets.roundcubeDbPassword));
+      const holdsSecret =
+        [webTestSecrets.roundcubeDesKey, "rc'pa", "mp'pa"].some((s) => f.content.includes(s)) ||
+        [webTestSecrets.roundcubeDbPassword, webTestSecrets.mailPasswordDbPassword].some((p) => f.content.includes(encodeURIComponent(p)));
       assert.equal(f.secret, holdsSecret, `${f.service}/${f.path} secret flag`);
       if (f.secret) assert.equal(f.mode, 0o640, `${f.path} mode`);
     }

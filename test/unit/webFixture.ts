@@ -35,6 +35,7 @@ export const webTestSecrets: ServiceSecrets = {
   postgresPassword: "pg-super-secret",
   mailDbPassword: "mail-db-secret",
   roundcubeDbPassword: "rc'pa\\ss@wo/rd%:?#",
+  mailPasswordDbPassword: "mp'pa\\ss@wo/rd%:?#",
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-secret",
   rspamdControllerSalt: "salt",

@@ -30,6 +30,7 @@ export function devSecrets(cfg: MailConfig): ServiceSecrets {
     postgresPassword: "pgsuper-secret",
     mailDbPassword: "mail'db pass",
     roundcubeDbPassword: "rc'pa\\ss@wo/rd%:?#",
+    mailPasswordDbPassword: "mp'pa\\ss@wo/rd%:?#",
     roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
     rspamdControllerPassword: "ctrl",
     rspamdControllerSalt: "salt",

@@ -10,7 +10,14 @@ import { renderSpecs } from "./spec";
 
 export function postgresFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const net = topo.network;
-  const v6 = net.ipv6Subnet === undefined ? [] : [`host    mail       mailserver  ${net.ipv6Subnet}  scram-sha-256`, `host    roundcube  roundcube   ${net.ipv6Subnet}  scram-sha-256`];
+  const v6 =
+    net.ipv6Subnet === undefined
+      ? []
+      : [
+          `host    mail       mailserver    ${net.ipv6Subnet}  scram-sha-256`,
+          `host    mail       mailpassword  ${net.ipv6Subnet}  scram-sha-256`,
+          `host    roundcube  roundcube     ${net.ipv6Subnet}  scram-sha-256`,
+        ];
   return renderSpecs([
     {
       service: "postgres",
@@ -23,7 +30,11 @@ export function postgresFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: To
       template: "postgres/roles.sql",
       secret: true,
       mode: 0o640,
-      values: { mailDbPassword: sqlString(secrets.mailDbPassword), roundcubeDbPassword: sqlString(secrets.roundcubeDbPassword) },
+      values: {
+        mailDbPassword: sqlString(secrets.mailDbPassword),
+        roundcubeDbPassword: sqlString(secrets.roundcubeDbPassword),
+        mailPasswordDbPassword: sqlString(secrets.mailPasswordDbPassword),
+      },
     },
     { service: "postgres", template: "postgres/schema.sql", values: {} },
     // 0640 group postgres: initdb runs as postgres and reads it once, when the cluster is new.

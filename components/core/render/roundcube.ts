@@ -20,7 +20,7 @@ export const ROUNDCUBE_SCRIPT = "/var/lib/roundcube/public_html/index.php";
 export const hostPort = (e: Endpoint): string => (e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`);
 
 /** Plugins enabled, all from Debian's roundcube-plugins. */
-export const ROUNDCUBE_PLUGINS = ["archive", "managesieve", "zipdownload"] as const;
+export const ROUNDCUBE_PLUGINS = ["archive", "managesieve", "password", "zipdownload"] as const;
 
 export function roundcubeFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   if (secrets.roundcubeDesKey.length !== 24) {
@@ -30,6 +30,8 @@ export function roundcubeFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: T
   const pg = topo.internal.postgres;
   // Roundcube parses the DSN as a URL: the password is percent-encoded, then PHP-quoted.
   const dsn = `pgsql://roundcube:${encodeURIComponent(oneLine(secrets.roundcubeDbPassword, "roundcubeDbPassword"))}@${hostPort(pg)}/roundcube`;
+  // The password plugin's own login: role mailpassword in the mail database (schema.sql).
+  const passwordDsn = `pgsql://mailpassword:${encodeURIComponent(oneLine(secrets.mailPasswordDbPassword, "mailPasswordDbPassword"))}@${hostPort(pg)}/mail`;
   return renderSpecs([
     {
       service: "roundcube",
@@ -40,6 +42,7 @@ export function roundcubeFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: T
       values: {
         hostname: cfg.hostname,
         dbDsn: phpQuoted(dsn),
+        passwordDbDsn: phpQuoted(passwordDsn),
         trustedCa: phpQuoted(topo.paths.webmailTrustedCa),
         imapHost: topo.internal.imapForWebmail.host,
         imapPort: topo.internal.imapForWebmail.port,

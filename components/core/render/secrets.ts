@@ -9,6 +9,11 @@ export interface ServiceSecrets {
   mailDbPassword: string;
   /** Role `roundcube`: owns the Roundcube database. */
   roundcubeDbPassword: string;
+  /**
+   * Role `mailpassword`: Roundcube's password plugin logs in as it, and it may do one thing only:
+   * call mailstack_set_password(), which changes a mailbox's password given the current one.
+   */
+  mailPasswordDbPassword: string;
   /** Roundcube's des_key: exactly 24 characters. */
   roundcubeDesKey: string;
   /** Rspamd controller (web UI) password, plain; templates only ever see its hash. */
