@@ -33,13 +33,15 @@ import { dovecotFiles } from "../../components/core/render/dovecot";
 import { postgresFiles } from "../../components/core/render/postgres";
 import type { RenderedFile } from "../../components/core/render/render";
 import type { ServiceSecrets } from "../../components/core/render/secrets";
-import { localTopology, productionTopology, type Topology } from "../../components/core/topology";
+import { localInstance, localTopology, productionTopology, type Topology } from "../../components/core/topology";
 import { ensureImages } from "../../local/engine/buildImages";
 import { createOptions, ensureNetwork, execIn, execOk, logsTail, removeContainer, removeNetwork, runOnce } from "../../local/engine/containers";
 import { connectEngine } from "../../local/engine/engine";
 
-const NAME = "dev-dovecot-test";
-const NETWORK = { name: `${NAME}-net`, ipv4Subnet: "198.19.250.0/24" };
+// Per local instance (MAILSTACK_INSTANCE), so test runs in several checkouts never share a name.
+const INSTANCE = localInstance();
+const NAME = `dev-dovecot-test${INSTANCE === 0 ? "" : INSTANCE}`;
+const NETWORK = { name: `${NAME}-net`, ipv4Subnet: `198.19.${200 + INSTANCE * 2}.0/24` };
 
 /** Test secrets. The database password holds every character Dovecot 2.4's syntax treats specially. */
 const SECRETS: ServiceSecrets = {

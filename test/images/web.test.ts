@@ -9,8 +9,9 @@
 //    against pebble's root; a restarted certbot asks for nothing, a new pebble root re-issues;
 //  - with PostgreSQL and Roundcube beside them, nginx serves Roundcube's login page and static
 //    files (and none of its config or sources), and finds a replaced Roundcube container.
-// Containers are named dev-web-test-*, on the network dev-web-test-net (198.19.251.0/24); nginx
-// publishes on 127.0.0.1:21080/21443 only. Everything is removed in `after`.
+// Containers are named dev-web-test-*, on the network dev-web-test-net (198.19.201.0/24); nginx
+// publishes on 127.0.0.1:21080/21443 only (shifted per MAILSTACK_INSTANCE). Everything is removed
+// afterwards.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
@@ -28,7 +29,7 @@ import { imagePlans, type ImagePlans } from "../../components/core/containers/im
 import { mtaStsPolicy } from "../../components/core/dns/dnsRecords";
 import { FILES_DIR, REPO_ROOT } from "../../components/core/paths";
 import { certHookEnv } from "../../components/core/remote/certSync";
-import { localTopology, productionTopology, type ServiceName, type Topology } from "../../components/core/topology";
+import { localInstance, localTopology, productionTopology, type ServiceName, type Topology } from "../../components/core/topology";
 import { ensureImages } from "../../local/engine/buildImages";
 import { execIn, ensureNetwork, logsTail, removeContainer, removeNetwork, runOnce, startContainer } from "../../local/engine/containers";
 import { connectEngine } from "../../local/engine/engine";
@@ -37,9 +38,12 @@ import { tempDir } from "../unit/webFixture";
 
 const E2E_STACK = join(REPO_ROOT, "test", "e2e", "Pulumi.e2e.yaml");
 const PROD_STACK = join(REPO_ROOT, "Pulumi.prod.yaml");
-const PREFIX = "dev-web-test-";
-const NETWORK = { name: "dev-web-test-net", ipv4Subnet: "198.19.251.0/24" };
-const PUBLISHED = { http: 21080, https: 21443 };
+// Per local instance (MAILSTACK_INSTANCE), so test runs in several checkouts never share a name
+// or a port.
+const INSTANCE = localInstance();
+const PREFIX = `dev-web-test${INSTANCE === 0 ? "" : INSTANCE}-`;
+const NETWORK = { name: `${PREFIX}net`, ipv4Subnet: `198.19.${201 + INSTANCE * 2}.0/24` };
+const PUBLISHED = { http: 21080 + INSTANCE * 10000, https: 21443 + INSTANCE * 10000 };
 const HOOK = join(FILES_DIR, "tls", "sync-certs.sh");
 const LOOPBACK = "127.0.0.1";
 
