@@ -43,7 +43,7 @@ const PROD_STACK = join(REPO_ROOT, "Pulumi.prod.yaml");
 const INSTANCE = localInstance();
 const PREFIX = `dev-web-test${INSTANCE === 0 ? "" : INSTANCE}-`;
 const NETWORK = { name: `${PREFIX}net`, ipv4Subnet: `198.19.${201 + INSTANCE * 2}.0/24` };
-const PUBLISHED = { http: 21080 + INSTANCE * 10000, https: 21443 + INSTANCE * 10000 };
+const PUBLISHED = { http: 21080 + INSTANCE * 1000, https: 21443 + INSTANCE * 1000 };
 const HOOK = join(FILES_DIR, "tls", "sync-certs.sh");
 const LOOPBACK = "127.0.0.1";
 
