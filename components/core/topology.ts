@@ -69,6 +69,12 @@ export interface Topology {
     sieveForWebmail: Endpoint;
     /** The web front as certbot's HTTP-01 challenges reach it. */
     web: Endpoint;
+    /**
+     * Postfix's internal, unpublished submission port for Dovecot's own mail (Sieve vacation and
+     * redirect, quota warnings): no AUTH, admitted by network. Only INTERNAL_SUBMISSION_CLIENTS may
+     * reach it.
+     */
+    internalSubmission: Endpoint;
   };
   /**
    * Who issues the web and mail certificates: Let's Encrypt production (the only CA the CAA
@@ -139,7 +145,22 @@ const internal: Topology["internal"] = {
   submissionForWebmail: { host: "postfix", port: CONTAINER_PORTS.submission },
   sieveForWebmail: { host: "dovecot", port: CONTAINER_PORTS.sieve },
   web: { host: "nginx", port: CONTAINER_PORTS.http },
+  // 588, as mailcow's port for its webmail's and Dovecot's mail; never in CONTAINER_PORTS, so never published.
+  internalSubmission: { host: "postfix", port: 588 },
 };
+
+/**
+ * The only services that may reach Postfix's internal submission port: it relays without AUTH, so
+ * anything that reaches it can send as our domains. Postfix admits it by network
+ * (internalSubmissionNetworks); a split of the service network must keep Dovecot, and only Dovecot,
+ * on the network Postfix admits there.
+ */
+export const INTERNAL_SUBMISSION_CLIENTS: readonly ServiceName[] = ["dovecot"];
+
+/** The networks Postfix's internal submission port admits (the services' network today). */
+export function internalSubmissionNetworks(topo: Pick<Topology, "network">): string[] {
+  return [topo.network.ipv4Subnet, ...(topo.network.ipv6Subnet ? [`[${topo.network.ipv6Subnet.replace("/", "]/")}`] : [])];
+}
 
 const configDirs = Object.fromEntries([...SERVICES].map((s) => [s, "/config"])) as Record<ServiceName, string>;
 

@@ -2,13 +2,19 @@
 // credentials. Every host, port and path comes from the Topology, every secret from
 // ServiceSecrets. Pure: reads templates from files/postfix/, never writes.
 import type { MailConfig } from "../config/config";
-import { CONTAINER_PORTS, type Topology } from "../topology";
+import { CONTAINER_PORTS, internalSubmissionNetworks, type Topology } from "../topology";
 import { MESSAGE_SIZE_LIMIT } from "./limits";
 import type { RenderedFile } from "./render";
 import { oneLine } from "./quote";
 import type { ServiceSecrets } from "./secrets";
 import { renderSpecs, type FileSpec } from "./spec";
 import type { TemplateValues } from "./template";
+
+/** The milter daemon name of the internal submission port: Rspamd's settings.conf matches it. */
+export const INTERNAL_MILTER_NAME = "mailstack-internal";
+
+/** postsrsd's table ports on the Postfix container's loopback (postsrsd 1.10's defaults). */
+export const SRS_PORTS = { forward: 10001, reverse: 10002 } as const;
 
 /** Where outbound mail goes: the local sink, the configured relay, or straight to the MX hosts. */
 export function outboundRoute(cfg: MailConfig, topo: Topology): { host: string; auth: boolean } {
@@ -46,18 +52,34 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     quotaPolicyPort: topo.internal.quotaPolicy.port,
     milterHost: topo.internal.milter.host,
     milterPort: topo.internal.milter.port,
+    srsForwardPort: SRS_PORTS.forward,
+    srsReversePort: SRS_PORTS.reverse,
   };
   const master: TemplateValues = {
     hostname: cfg.hostname,
+    configDir: dir,
     smtpPort: CONTAINER_PORTS.smtp,
     submissionPort: CONTAINER_PORTS.submission,
     submissionsPort: CONTAINER_PORTS.submissions,
+    internalSubmissionPort: topo.internal.internalSubmission.port,
+    internalClients: internalSubmissionNetworks(topo).join(","),
+    internalMilterName: INTERNAL_MILTER_NAME,
+  };
+  const domains = cfg.domains.map((d) => d.name);
+  const srs: TemplateValues = {
+    srsDomain: domains[0],
+    srsExcludeDomains: domains.join(","),
+    srsForwardPort: SRS_PORTS.forward,
+    srsReversePort: SRS_PORTS.reverse,
   };
   const db: TemplateValues = { pgHost: pg.host, pgPort: pg.port, mailDbPassword: oneLine(secrets.mailDbPassword, "mailDbPassword") };
-  const maps = ["virtual-domains", "virtual-mailboxes", "virtual-aliases", "sender-logins", "disabled-recipients"];
+  const maps = ["virtual-domains", "virtual-mailboxes", "virtual-aliases", "sender-logins", "disabled-recipients", "hosted-sender-access"];
   const specs: FileSpec[] = [
     { service: "postfix", template: "postfix/main.cf", values: main },
     { service: "postfix", template: "postfix/master.cf", values: master },
+    { service: "postfix", template: "postfix/postsrsd.env", values: srs },
+    { service: "postfix", template: "postfix/submission-sender-access", values: {} },
+    { service: "postfix", template: "postfix/submission-header-checks", values: {} },
     // 0640, group postfix: the lookups run in proxymap, which opens the maps as the postfix user.
     ...maps.map((m): FileSpec => ({ service: "postfix", template: `postfix/pgsql-${m}.cf`, secret: true, mode: 0o640, values: db })),
   ];

@@ -27,5 +27,15 @@ if [ "${1:-}" = "check" ]; then
   exit 0
 fi
 check
+# postsrsd (SRS, files/postfix/postsrsd.env) on loopback. Its secret is made once and kept on the
+# volume (/var/lib/postfix), so the SRS addresses in bounces of earlier forwards stay valid.
+secret=/var/lib/postfix/postsrsd.secret
+if [ ! -s "$secret" ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 > "$secret.tmp" && mv "$secret.tmp" "$secret")
+fi
+set -a
+. /config/postsrsd.env
+set +a
+postsrsd -e -s "$secret" -u postsrsd -D
 # postfix start-fg: the master runs in the foreground as this container's main process.
 exec postfix start-fg
