@@ -8,7 +8,7 @@
 import { join } from "node:path";
 
 /** Every long-running service of a mail stack, one container each. */
-export const SERVICES = ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"] as const;
+export const SERVICES = ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface Endpoint {
@@ -119,6 +119,11 @@ export interface Topology {
    * (the e2e "remote MX"). Overrides a configured relay. Never set in production.
    */
   outboundRelay?: Endpoint;
+  /**
+   * Local only: the "outside" network (the namespace that plays the internet). The local resolver
+   * answers for the test domains there (remote.example), so mail from it passes SPF.
+   */
+  outsideSubnet?: string;
   /**
    * Rspamd greylisting. Always on in production; the local runner turns it off only when asked
    * (MAILSTACK_GREYLISTING=off, printed loudly) so tests and benchmarks get mail through at once.
@@ -265,8 +270,19 @@ export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint
     // publishes into the test CA folder (see containerSpecs).
     paths: { ...containerPaths, webmailTrustedCa: `${TEST_CA_DIR}/pebble-root.pem` },
     outboundRelay: opts.outboundRelay ?? localSink(n),
+    outsideSubnet: `${nets.outside.hostAddress.replace(/\.\d+$/, ".0")}/${nets.outside.prefixLength}`,
     greylisting: opts.greylisting ?? true,
   };
+}
+
+/**
+ * The resolver's fixed address on the service network (host 53 of its IPv4 subnet): the engine's
+ * per-container `dns` option takes an address, not a name.
+ */
+export function resolverAddress(topo: Pick<Topology, "network">): string {
+  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(topo.network.ipv4Subnet);
+  if (m === null) throw new Error(`the service network ${topo.network.ipv4Subnet} must be a /24 (the resolver takes its host 53)`);
+  return `${m[1]}.53`;
 }
 
 /** The host folder behind a path under the topology's host root. */

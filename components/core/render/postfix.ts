@@ -2,6 +2,7 @@
 // credentials. Every host, port and path comes from the Topology, every secret from
 // ServiceSecrets. Pure: reads templates from files/postfix/, never writes.
 import type { MailConfig } from "../config/config";
+import { DANE_TRUST_ANCHORS } from "../dns/dnsRecords";
 import { CONTAINER_PORTS, internalSubmissionNetworks, type Topology } from "../topology";
 import { MESSAGE_SIZE_LIMIT } from "./limits";
 import type { RenderedFile } from "./render";
@@ -38,6 +39,8 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     dataDirectory: topo.paths.postfixData,
     tlsCert: topo.paths.tlsCert,
     tlsKey: topo.paths.tlsKey,
+    // Let's Encrypt's root only where Let's Encrypt issues (the local stack's pebble has its own).
+    tlsTrustAnchor: topo.acme.issuer === "letsencrypt" ? DANE_TRUST_ANCHORS.map((t) => `, ${t.file}`).join("") : "",
     relayhost: relay.host,
     // A relay with a password gets it only over TLS; direct delivery stays opportunistic.
     smtpTlsLevel: relay.auth ? "encrypt" : "may",

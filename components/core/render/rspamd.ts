@@ -2,7 +2,7 @@
 // Bayes, headers, DKIM and ARC signing) and one DKIM private key per domain. Pure: reads
 // templates from files/rspamd/, never writes.
 import type { MailConfig } from "../config/config";
-import { internalSubmissionNetworks, type Topology } from "../topology";
+import { internalSubmissionNetworks, resolverAddress, type Topology } from "../topology";
 import { INTERNAL_MILTER_NAME } from "./postfix";
 import type { RenderedFile } from "./render";
 import { rspamdPasswordHash } from "./rspamdPassword";
@@ -36,9 +36,9 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     }),
     ld("options.inc", {
       localAddrs: topo.mynetworks.map((n) => `"${n.replace(/[[\]]/g, "")}"`).join(", "),
-      // The local stack has no internet: a resolver on the container's loopback, where nothing
-      // listens, fails at once instead of timing out on every lookup.
-      dnsNameserverLine: local ? 'nameserver = ["127.0.0.1:53"];' : "# the container's resolver",
+      // The stack's own validating resolver (files/unbound), asked directly: DNSBL answers are
+      // meant for our address, and on the local stack it answers from local data only.
+      dnsNameserverLine: `nameserver = ["${resolverAddress(topo)}:53"];`,
     }),
     ld("fuzzy_check.conf", { fuzzyEnabled: local ? "false" : "true" }),
     ld("logging.inc"),
