@@ -124,6 +124,8 @@ export interface Topology {
    * answers for the test domains there (remote.example), so mail from it passes SPF.
    */
   outsideSubnet?: string;
+  /** Local only: the client addresses in the outside namespace (each gets a PTR and an A record). */
+  outsideSources?: string[];
   /**
    * Rspamd greylisting. Always on in production; the local runner turns it off only when asked
    * (MAILSTACK_GREYLISTING=off, printed loudly) so tests and benchmarks get mail through at once.
@@ -271,6 +273,7 @@ export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint
     paths: { ...containerPaths, webmailTrustedCa: `${TEST_CA_DIR}/pebble-root.pem` },
     outboundRelay: opts.outboundRelay ?? localSink(n),
     outsideSubnet: `${nets.outside.hostAddress.replace(/\.\d+$/, ".0")}/${nets.outside.prefixLength}`,
+    outsideSources: [...nets.outside.sources],
     greylisting: opts.greylisting ?? true,
   };
 }

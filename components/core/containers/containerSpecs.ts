@@ -7,7 +7,6 @@
 // Pure: the topology, the config and the image plans in, data out.
 import type { MailConfig } from "../config/config";
 import { containerName, CONTAINER_PORTS, resolverAddress, TEST_CA_DIR, type ServiceName, type Topology } from "../topology";
-import { SRS_PORTS } from "../render/postfix";
 import { webCertificates } from "./certificates";
 import { dataDirs, hostConfigDir, hostDir, type DataDir } from "./hostLayout";
 import type { ImageName, ImagePlans, TestImage } from "./images";
@@ -150,7 +149,8 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       mounts: [config("postfix"), mount("postfixSpool", p.postfixQueue, false), mount("postfixLib", p.postfixData, false), tls],
       ports: portBindings(topo, ["smtp", "submissions", "submission"]),
       // Postfix and postsrsd (SRS, on the container's loopback): without it every message defers.
-      healthcheck: health(["CMD", "bash", "-c", `postfix status && exec 3<>/dev/tcp/127.0.0.1/${SRS_PORTS.forward}`]),
+      // (files/images/postfix/healthcheck.sh, port SRS_PORTS.forward).
+      healthcheck: health(["CMD", "mailstack-healthcheck"]),
       // trust-ad: glibc passes on the resolver's AD bit only with it (DANE's DNSSEC proof).
       dns: { servers: [resolverAddress(topo)], options: ["trust-ad"] },
       waitsFor: ["certificate"],

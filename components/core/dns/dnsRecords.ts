@@ -141,13 +141,14 @@ export function dnsRecords<V>(cfg: MailConfig, inputs: DnsInputs<V>): DnsRecord<
     // One record per selector, keyed by it: a new selector's record is created beside the old
     // one, which stays while dkimPrevious lists it (rotation with overlap, README "Rotate DKIM").
     records.push({
-      ...base(`${n}-dkim-${cfg.dkimSelector}`, `${cfg.dkimSelector}._domainkey.${n}`, "DKIM public key (signing)"),
+      ...base(`${n}-dkim-${cfg.dkimSelector}`, `${cfg.dkimSelector}._domainkey.${n}`, "DKIM public key"),
       type: "TXT",
       content: inputs.dkimTxt(n, cfg.dkimSelector),
     });
     for (const prev of cfg.dkimPrevious) {
       records.push({
-        ...base(`${n}-dkim-${prev.selector}`, `${prev.selector}._domainkey.${n}`, `DKIM public key (retired, kept until ${prev.until})`),
+        // The same comment as while it signed: retiring a key changes nothing about its record.
+        ...base(`${n}-dkim-${prev.selector}`, `${prev.selector}._domainkey.${n}`, "DKIM public key"),
         type: "TXT",
         content: inputs.dkimTxt(n, prev.selector),
       });

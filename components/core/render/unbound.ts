@@ -73,6 +73,11 @@ function localServerLines(cfg: MailConfig, secrets: ServiceSecrets, topo: Topolo
     localData(`mx.${o}`, 300, "A", outsideHost),
     localData(o, 300, "TXT", `"v=spf1 ip4:${outside} -all"`),
     localData(`_dmarc.${o}`, 300, "TXT", '"v=DMARC1; p=none"'),
+    // Each outside client has a name that resolves back to it (FCrDNS), as a real MTA has.
+    ...(topo.outsideSources ?? []).flatMap((ip, i) => [
+      localData(`mta${i + 1}.${o}`, 300, "A", ip),
+      localData(ip.split(".").reverse().join(".") + ".in-addr.arpa", 300, "PTR", `mta${i + 1}.${o}.`),
+    ]),
     "  # Reverse lookups of the test networks: no names, answered at once.",
     '  local-zone: "18.198.in-addr.arpa." static',
     '  local-zone: "19.198.in-addr.arpa." static',
@@ -89,6 +94,8 @@ export function unboundFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
       values: {
         hostname: cfg.hostname,
         accessControl: subnets.map((s) => `  access-control: ${s} allow`).join("\n"),
+        // The local stack cannot reach the root servers to prime the root key, so it has none.
+        trustAnchorLine: local ? "  # LOCAL STACK: no root trust anchor (no root servers to reach)." : '  auto-trust-anchor-file: "/var/lib/unbound/root.key"',
         localServerLines: local ? localServerLines(cfg, secrets, topo) : "  # Production: full recursion from the root servers.",
         upstreamLines: "",
       },

@@ -33,6 +33,9 @@ secret=/var/lib/postfix/postsrsd.secret
 if [ ! -s "$secret" ]; then
   (umask 077; head -c 32 /dev/urandom | base64 > "$secret.tmp" && mv "$secret.tmp" "$secret")
 fi
+# Owned by postfix like everything in its data directory (postfix check insists); postsrsd reads
+# it as root before it drops to its own user.
+chown postfix:postfix "$secret"
 set -a
 . /config/postsrsd.env
 set +a

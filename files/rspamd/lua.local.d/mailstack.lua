@@ -33,7 +33,7 @@ rspamd_config:register_symbol({
     end
     task:insert_result('MAILSTACK_FROM_NOT_SENDER', 1.0, header)
     task:set_pre_result('reject',
-      '5.7.1 The From header must be your sending address (' .. envelope .. '), one address only',
+      'The From header must be your sending address (' .. envelope .. '), one address only',
       'mailstack')
     return true
   end,
