@@ -22,6 +22,7 @@ Your mailbox $user is now $percent % full. When it is full, new mail is refused
 and returned to its senders. Delete mail you no longer need (and empty the Trash),
 or ask your administrator for more space.
 MAIL
-exec curl --silent --show-error --fail --max-time 30 \
+# --crlf: the message above has bare LFs, which Postfix refuses (smtpd_forbid_bare_newline).
+exec curl --silent --show-error --fail --max-time 30 --crlf \
   --url "smtp://{{ internalSubmissionHost }}:{{ internalSubmissionPort }}" \
   --mail-from "$postmaster" --mail-rcpt "$user" --upload-file "$msg"

@@ -80,12 +80,17 @@ describe("the mail daemons' rendered files", () => {
   it("sends through the relay with SASL over mandatory TLS only when a relay is configured", () => {
     const main = file(prod, "postfix", "main.cf").content;
     assert.match(main, /^relayhost = \[smtp\.relay\.example\]:587$/m);
-    assert.match(main, /^smtp_tls_security_level = encrypt$/m);
+    // The relay gets our password: its certificate must verify (system CAs, its host name).
+    assert.match(main, /^smtp_tls_security_level = secure$/m);
+    assert.match(main, /^smtp_tls_CAfile = \/etc\/ssl\/certs\/ca-certificates\.crt$/m);
     const pw = file(prod, "postfix", "relay-password");
     assert.equal(pw.mode, 0o600);
     assert.match(pw.content, /^\[smtp\.relay\.example\]:587 acct:relay-secret-6$/m);
     const direct = renderMailFiles(cfg, secrets, productionTopology);
     assert.match(file(direct, "postfix", "main.cf").content, /^relayhost = $/m);
+    // Direct delivery: DANE where the recipient publishes TLSA, on DNSSEC answers from our Unbound.
+    assert.match(file(direct, "postfix", "main.cf").content, /^smtp_tls_security_level = dane$/m);
+    assert.match(file(direct, "postfix", "main.cf").content, /^smtp_dns_support_level = dnssec$/m);
     assert.ok(!direct.some((f) => f.path === "relay-password"));
   });
 

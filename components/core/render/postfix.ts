@@ -42,8 +42,9 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     // Let's Encrypt's root only where Let's Encrypt issues (the local stack's pebble has its own).
     tlsTrustAnchor: topo.acme.issuer === "letsencrypt" ? DANE_TRUST_ANCHORS.map((t) => `, ${t.file}`).join("") : "",
     relayhost: relay.host,
-    // A relay with a password gets it only over TLS; direct delivery stays opportunistic.
-    smtpTlsLevel: relay.auth ? "encrypt" : "may",
+    // A relay with a password gets it only over verified TLS; direct delivery uses DANE where the
+    // recipient publishes TLSA (opportunistic elsewhere, and towards the local stack's sink).
+    smtpTlsLevel: relay.auth ? "secure" : "dane",
     smtpSaslAuth: relay.auth ? "yes" : "no",
     smtpSaslPasswordMaps: relay.auth ? `texthash:${dir}/relay-password` : "",
     configDir: dir,

@@ -77,7 +77,11 @@ describe("forwarding to another provider", () => {
   /** A message from the outside, DKIM-signed by remote.example with the key published above. */
   const signed = async (from: string, to: string, tag: string) => {
     const msg = `From: ${from}\r\nTo: ${to}\r\nMessage-ID: ${tag}\r\nSubject: minutes\r\nDate: ${new Date().toUTCString()}\r\n\r\nThe minutes are attached in spirit.\r\n`;
-    const { signatures } = await dkimSign(msg, { signingDomain: "remote.example", selector, privateKey });
+    // mailauth 4.13 signs from `signatureData` (its typings describe only the top-level form, which
+    // signs nothing in this version).
+    const options = { signatureData: [{ signingDomain: "remote.example", selector, privateKey }] } as unknown as Parameters<typeof dkimSign>[1];
+    const { signatures } = await dkimSign(msg, options);
+    assert.match(signatures, /^DKIM-Signature: /);
     return signatures + msg;
   };
   const resolver = () => testResolver({ [`${keyName} TXT`]: [chunks] });
@@ -159,22 +163,13 @@ describe("learning spam from the Junk folder", () => {
 
 describe("quota warnings", () => {
   it("mails the user once the mailbox is over 80 % of its quota (tiny@e2e.test: 40 KiB)", async () => {
-    const imap = await imapLogin("tiny@e2e.test");
-    try {
-      for (const box of ["INBOX", "Junk", "Trash"]) {
-        const lock = await imap.getMailboxLock(box);
-        try {
-          await imap.messageDelete("1:*").catch(() => undefined);
-        } finally {
-          lock.release();
-        }
-      }
-    } finally {
-      await imap.logout();
-    }
+    // Prepare: an empty mailbox (earlier runs leave mail in it).
+    inContainer("dovecot", ["doveadm", "expunge", "-u", "tiny@e2e.test", "mailbox", "*", "all"]);
+    // Three messages of about 11.5 KiB as stored (headers our servers add included): 29 %, 57 %,
+    // then 86 %, over the 80 % mark.
     const filler = "x".repeat(76) + "\r\n";
     for (let i = 0; i < 3; i++) {
-      const replies = sendFromOutside({ from: "someone@remote.example", to: ["tiny@e2e.test"], data: `From: someone@remote.example\nMessage-ID: ${uniqueId(`fill${i}`)}\nSubject: part ${i}\n\n${filler.repeat(140)}` });
+      const replies = sendFromOutside({ from: "someone@remote.example", to: ["tiny@e2e.test"], data: `From: someone@remote.example\nMessage-ID: ${uniqueId(`fill${i}`)}\nSubject: part ${i}\n\n${filler.repeat(100)}` });
       assert.match(replies[replies.length - 2], /^250 /, replies.join("\n"));
     }
     const warnings = await findMessages("tiny@e2e.test", "INBOX", "subject", "Your mailbox is 80 % full", 30_000);
