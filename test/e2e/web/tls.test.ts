@@ -1,45 +1,34 @@
 // TLS everywhere, as receivers, mail clients and the operator see it on the running local stack:
-// Caddy serves the MTA-STS policy and client autoconfiguration over HTTPS with a certificate for
-// each name; every mail port presents the configured certificate, offers STARTTLS where it
-// should and refuses TLS 1.0/1.1; and a renewed certificate reaches Postfix and Dovecot through
-// the sync hook without restarting either daemon.
+// nginx serves the MTA-STS policy and client autoconfiguration over HTTPS, each web name with its
+// own certificate from pebble (the local stand-in for Let's Encrypt); every mail port presents the
+// mail host's certificate, offers STARTTLS where it should and refuses TLS 1.0/1.1; and a renewed
+// certificate reaches Postfix, Dovecot and nginx through the certificate hook without restarting
+// any of them.
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync } from "node:fs";
-import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, it } from "@jest/globals";
-import { SYNC_CERTS, mailHostOf, syncCertsEnv } from "../../local/services/caddy";
-import { readPid } from "../../local/proc";
-import {
-  bringUpLocalStack,
-  fingerprintOfPem,
-  httpsTo,
-  LOOPBACK,
-  presentedCertificate,
-  REMOTE_CLIENT,
-  startTlsNegotiation,
-  STATE_DIR,
-  TLS_PORTS,
-  type LocalStack,
-} from "./tlsStack";
+import { localWebmailHost } from "../../../components/core/containers/certificates";
+import { sleep } from "../../../local/proc";
+import { startOutside, type Outside } from "../helpers/outside";
+import { execOkInService, mailCertificateFile, runCertHook, serviceState, upLocalStack, type LocalStack } from "../helpers/stack";
+import { fingerprintOfPem, httpsTo, httpTo, presentedCertificate, renewedMailCertificate, startTlsNegotiation, tlsPorts } from "../helpers/tls";
 
 let stack: LocalStack;
-beforeAll(() => {
-  stack = bringUpLocalStack();
+beforeAll(async () => {
+  stack = await upLocalStack();
 });
 
-describe("HTTPS front (Caddy, local CA)", () => {
+describe("HTTPS front (nginx, certificates from pebble)", () => {
   it("serves each domain's MTA-STS policy as text/plain, matching the config and the id published in DNS", async () => {
-    const zone = readFileSync(join(STATE_DIR, "dns.zone"), "utf8");
+    const zone = readFileSync(stack.ep.zone, "utf8");
     for (const d of stack.cfg.domains) {
       const r = await httpsTo(stack, `mta-sts.${d.name}`, "/.well-known/mta-sts.txt");
       assert.equal(r.status, 200, `mta-sts.${d.name}`);
       assert.match(String(r.headers["content-type"]), /^text\/plain/);
       const lines = r.body.split("\r\n");
-      assert.deepEqual(lines, ["version: STSv1", `mode: ${d.mtaSts.mode}`, `mx: ${stack.cfg.hostname}`, `max_age: ${d.mtaSts.maxAgeDays * 24 * 60 * 60}`, ""]);
+      const maxAge = d.mtaSts.maxAgeDays * 24 * 60 * 60;
+      assert.deepEqual(lines, ["version: STSv1", `mode: ${d.mtaSts.mode}`, `mx: ${stack.cfg.hostname}`, `max_age: ${maxAge}`, ""]);
       // Receivers refetch the policy only when the TXT id changes: it must be derived from this text.
       const id = createHash("sha256").update(r.body).digest("hex").slice(0, 20);
       assert.ok(zone.includes(`"v=STSv1; id=${id}"`), `_mta-sts.${d.name} TXT does not carry id=${id}`);
@@ -55,65 +44,72 @@ describe("HTTPS front (Caddy, local CA)", () => {
       const v = (tag: string) => new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(m[3])?.[1];
       return `${m[2]} ${v("hostname")}:${v("port")} ${v("socketType")} ${v("username")}`;
     });
-    const t = stack.topo.ports;
-    const h = stack.cfg.hostname;
+    const { ep } = stack;
+    const h = ep.mailHost;
     assert.deepEqual(servers, [
-      `imap ${h}:${t.imaps} SSL %EMAILADDRESS%`,
-      `imap ${h}:${t.imap} STARTTLS %EMAILADDRESS%`,
-      `smtp ${h}:${t.submissions} SSL %EMAILADDRESS%`,
-      `smtp ${h}:${t.submission} STARTTLS %EMAILADDRESS%`,
+      `imap ${h}:${ep.imaps} SSL %EMAILADDRESS%`,
+      `imap ${h}:${ep.imap} STARTTLS %EMAILADDRESS%`,
+      `smtp ${h}:${ep.submissions} SSL %EMAILADDRESS%`,
+      `smtp ${h}:${ep.submission} STARTTLS %EMAILADDRESS%`,
     ]);
   });
 
   it("answers Outlook's autodiscover POST (any path case) with IMAP and SMTP over SSL", async () => {
     const d = stack.cfg.domains[0];
-    const ask = `<?xml version="1.0"?><Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request><EMailAddress>alice@${d.name}</EMailAddress><AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
+    const schema = "http://schemas.microsoft.com/exchange/autodiscover/outlook";
+    const ask =
+      `<?xml version="1.0"?><Autodiscover xmlns="${schema}/requestschema/2006"><Request><EMailAddress>alice@${d.name}</EMailAddress>` +
+      `<AcceptableResponseSchema>${schema}/responseschema/2006a</AcceptableResponseSchema></Request></Autodiscover>`;
     for (const path of ["/autodiscover/autodiscover.xml", "/Autodiscover/Autodiscover.xml"]) {
       const r = await httpsTo(stack, `autodiscover.${d.name}`, path, { method: "POST", body: ask });
       assert.equal(r.status, 200, path);
-      assert.match(r.body, new RegExp(`<Type>IMAP</Type>\\s*<Server>${stack.cfg.hostname}</Server>\\s*<Port>${stack.topo.ports.imaps}</Port>`));
-      assert.match(r.body, new RegExp(`<Type>SMTP</Type>\\s*<Server>${stack.cfg.hostname}</Server>\\s*<Port>${stack.topo.ports.submissions}</Port>`));
+      assert.match(r.body, new RegExp(`<Type>IMAP</Type>\\s*<Server>${stack.ep.mailHost}</Server>\\s*<Port>${stack.ep.imaps}</Port>`));
+      assert.match(r.body, new RegExp(`<Type>SMTP</Type>\\s*<Server>${stack.ep.mailHost}</Server>\\s*<Port>${stack.ep.submissions}</Port>`));
     }
   });
 
-  it("serves webmail on the mail host and never Roundcube's config, logs or temp files", async () => {
-    const page = await httpsTo(stack, stack.cfg.hostname, "/");
-    assert.equal(page.status, 200);
-    assert.match(page.body, /rcmloginuser/);
-    assert.match(String(page.headers["strict-transport-security"]), /max-age=\d+/);
-    for (const path of ["/config/config.inc.php", "/config/defaults.inc.php", "/logs/errors.log", "/temp/", "/SQL/postgres.initial.sql", "/program/include/iniset.php"]) {
-      const r = await httpsTo(stack, stack.cfg.hostname, path);
+  it("serves webmail on the mail host (and its .localhost name) and never Roundcube's config, logs or temp files", async () => {
+    for (const name of [stack.ep.mailHost, localWebmailHost(stack.cfg)]) {
+      const page = await httpsTo(stack, name, "/");
+      assert.equal(page.status, 200, name);
+      assert.match(page.body, /rcmloginuser/);
+      assert.match(String(page.headers["strict-transport-security"]), /max-age=\d+/);
+    }
+    const internals = ["/config/config.inc.php", "/config/defaults.inc.php", "/logs/errors.log", "/temp/", "/SQL/postgres.initial.sql", "/program/include/iniset.php"];
+    for (const path of internals) {
+      const r = await httpsTo(stack, stack.ep.mailHost, path);
       assert.equal(r.status, 404, `${path} answered ${r.status}`);
     }
   });
 
   it("redirects plain HTTP to HTTPS", async () => {
-    const r = await new Promise<{ status: number; location: string }>((resolve, reject) => {
-      request({ host: LOOPBACK, port: stack.topo.ports.http, path: "/some/page", headers: { host: stack.cfg.hostname } }, (res) => {
-        res.resume();
-        resolve({ status: res.statusCode ?? 0, location: String(res.headers.location) });
-      })
-        .on("error", reject)
-        .end();
-    });
+    const r = await httpTo(stack, stack.ep.mailHost, "/some/page");
     assert.equal(r.status, 308);
-    assert.match(r.location, new RegExp(`^https://${stack.cfg.hostname.replace(/\./g, "\\.")}(:\\d+)?/some/page$`));
+    assert.match(String(r.headers.location), new RegExp(`^https://${stack.ep.mailHost.replace(/\./g, "\\.")}(:\\d+)?/some/page$`));
   });
 });
 
 describe("mail ports", () => {
-  it("every TLS port presents the configured certificate for the mail host, valid under Caddy's CA", async () => {
-    const configured = fingerprintOfPem(stack.topo.paths.tlsCert);
-    for (const p of TLS_PORTS(stack.topo)) {
-      const c = await presentedCertificate(stack, p.port, p.starttls);
-      assert.equal(c.fingerprint, configured, `${p.name} presents another certificate`);
-      assert.ok(c.authorized, `${p.name}: certificate not valid for ${stack.cfg.hostname}`);
+  let outside: Outside;
+  beforeAll(async () => {
+    outside = await startOutside(stack);
+  });
+  afterAll(async () => {
+    await outside?.stop();
+  });
+
+  it("every TLS port presents the mail host's certificate, valid under pebble's root", async () => {
+    const installed = fingerprintOfPem(mailCertificateFile(stack));
+    for (const p of tlsPorts(stack)) {
+      const c = await presentedCertificate(stack, p);
+      assert.equal(c.fingerprint, installed, `${p.name} presents another certificate`);
+      assert.ok(c.authorized, `${p.name}: certificate not valid for ${stack.ep.mailHost}`);
     }
   });
 
-  it("offers STARTTLS on SMTP 25, submission 587 and IMAP 143 to a remote client before any login", async () => {
-    for (const p of TLS_PORTS(stack.topo).filter((x) => x.starttls === "smtp" || x.starttls === "imap")) {
-      const { offered, socket } = await startTlsNegotiation(p.port, p.starttls!, REMOTE_CLIENT);
+  it("offers STARTTLS on SMTP 25, submission 587 and IMAP 143 to a client on the internet before any login", async () => {
+    for (const p of tlsPorts(stack).filter((x) => x.starttls === "smtp" || x.starttls === "imap")) {
+      const { offered, socket } = await startTlsNegotiation(stack, p.port, p.starttls ?? "smtp", outside.client());
       socket.destroy();
       assert.match(offered, /STARTTLS/, `${p.name} does not offer STARTTLS`);
       if (p.starttls === "imap") assert.match(offered, /LOGINDISABLED/, "IMAP must refuse plain-text login before TLS");
@@ -123,56 +119,72 @@ describe("mail ports", () => {
   it("refuses TLS 1.0 and 1.1 on every port (the refusal is the server's) and accepts TLS 1.2", async () => {
     // SECLEVEL=0 so that this client's OpenSSL would itself still speak TLS 1.0/1.1.
     const old = { minVersion: "TLSv1", maxVersion: "TLSv1.1", ciphers: "DEFAULT@SECLEVEL=0" } as const;
-    for (const p of TLS_PORTS(stack.topo)) {
-      await assert.rejects(presentedCertificate(stack, p.port, p.starttls, old), (e: NodeJS.ErrnoException) => {
-        assert.notEqual(e.code, "ERR_SSL_NO_PROTOCOLS_AVAILABLE", "the client refused by itself; the test proves nothing");
-        return true;
-      }, `${p.name} accepted TLS 1.1`);
-      const ok = await presentedCertificate(stack, p.port, p.starttls, { maxVersion: "TLSv1.2" });
+    for (const p of tlsPorts(stack)) {
+      await assert.rejects(
+        presentedCertificate(stack, p, old),
+        (e: NodeJS.ErrnoException) => {
+          assert.notEqual(e.code, "ERR_SSL_NO_PROTOCOLS_AVAILABLE", "the client refused by itself; the test proves nothing");
+          return true;
+        },
+        `${p.name} accepted TLS 1.1`,
+      );
+      const ok = await presentedCertificate(stack, p, { maxVersion: "TLSv1.2" });
       assert.equal(ok.protocol, "TLSv1.2", p.name);
     }
   });
 });
 
 describe("certificate renewal", () => {
-  const masterPids = () => ({
-    postfix: readPid(join(stack.topo.paths.postfixQueue, "pid", "master.pid")),
-    dovecot: readPid(join(stack.topo.paths.dovecotBase, "master.pid")),
-  });
-  const runSync = (env: NodeJS.ProcessEnv) => {
-    const r = spawnSync("bash", [SYNC_CERTS], { env, encoding: "utf8" });
-    assert.equal(r.status, 0, r.stderr);
-  };
-  afterAll(() => {
-    // Back to Caddy's own certificate, whatever happened above.
-    spawnSync("bash", [SYNC_CERTS], { env: syncCertsEnv(stack.topo, mailHostOf(stack.topo)), encoding: "utf8" });
+  let renewal: ReturnType<typeof renewedMailCertificate> | undefined;
+  afterAll(async () => {
+    // Cleanup: back to certbot's own certificate (the hook sees it differs and reloads), whatever happened.
+    if (stack !== undefined) await runCertHook(stack);
+    if (renewal !== undefined) rmSync(renewal.letsencryptDir, { recursive: true, force: true });
   });
 
-  it("a renewed certificate reaches Postfix and Dovecot through the hook, with no restart", async () => {
-    const host = mailHostOf(stack.topo);
-    const pidsBefore = masterPids();
-    assert.ok(pidsBefore.postfix && pidsBefore.dovecot, "Postfix and Dovecot master pids not found");
-    const serialBefore = (await presentedCertificate(stack, stack.topo.ports.imaps, undefined)).serial;
+  /** Master processes as each daemon records them, and each container's start time. */
+  const pidFile = async (service: "postfix" | "dovecot", file: string) => (await execOkInService(stack, service, `read ${file}`, ["cat", file])).stdout.trim();
+  const daemons = async () => ({
+    postfixMaster: await pidFile("postfix", `${stack.topo.paths.postfixQueue}/pid/master.pid`),
+    dovecotMaster: await pidFile("dovecot", `${stack.topo.paths.dovecotBase}/master.pid`),
+    containers: await Promise.all(
+      (["postfix", "dovecot", "nginx"] as const).map(async (s) => {
+        const { pid, startedAt, restartCount } = await serviceState(stack, s);
+        return `${s}: main pid ${pid}, started ${startedAt}, restarts ${restartCount}`;
+      }),
+    ),
+  });
 
-    // A stand-in for Caddy's storage holding a renewed certificate (new key, new serial).
-    const caddyData = join(tmpdir(), `mailstack-renewal-${process.pid}`);
-    const dir = join(caddyData, "certificates", "local", host);
-    mkdirSync(dir, { recursive: true });
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", `/CN=${host}`, "-addext", `subjectAltName=DNS:${host}`, "-keyout", join(dir, `${host}.key`), "-out", join(dir, `${host}.crt`)], { stdio: "ignore" });
-    const renewed = fingerprintOfPem(join(dir, `${host}.crt`));
+  it("a renewed certificate reaches Postfix, Dovecot and nginx through the hook, with no restart", async () => {
+    // Prepare: certbot's folder as it looks after a renewal (new key, new CA, same names).
+    const before = await daemons();
+    assert.match(before.postfixMaster, /^\d+$/);
+    assert.match(before.dovecotMaster, /^\d+$/);
+    const imaps = tlsPorts(stack).find((p) => p.port === stack.ep.imaps);
+    assert.ok(imaps !== undefined);
+    const serialBefore = (await presentedCertificate(stack, imaps)).serial;
+    renewal = renewedMailCertificate([stack.ep.mailHost, localWebmailHost(stack.cfg)]);
 
-    runSync({ ...syncCertsEnv(stack.topo, host), CADDY_DATA: caddyData });
-
+    // Actual
+    await runCertHook(stack, { LETSENCRYPT_DIR: renewal.letsencryptDir });
     // Postfix hands the new certificate to smtpd processes started after the reload.
-    const deadline = Date.now() + 10_000;
-    for (const p of TLS_PORTS(stack.topo)) {
+    const deadline = Date.now() + 15_000;
+    for (const p of tlsPorts(stack)) {
       for (;;) {
-        const c = await presentedCertificate(stack, p.port, p.starttls);
-        if (c.fingerprint === renewed) break;
+        const c = await presentedCertificate(stack, p);
+        if (c.fingerprint === renewal.fingerprint) break;
         assert.ok(Date.now() < deadline, `${p.name} still presents the old certificate (serial ${c.serial}, before ${serialBefore})`);
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
       }
     }
-    assert.deepEqual(masterPids(), pidsBefore, "a daemon was restarted instead of reloaded");
+    // nginx too (it serves the webmail with the mail certificate): the page verifies under the new CA only.
+    const renewedCa = { ...stack, ca: Buffer.from(renewal.caPem) };
+    for (;;) {
+      const page = await httpsTo(renewedCa, localWebmailHost(stack.cfg), "/").catch((e: Error) => e);
+      if (!(page instanceof Error) && page.status === 200) break;
+      assert.ok(Date.now() < deadline, `nginx does not present the renewed certificate: ${page instanceof Error ? page.message : page.status}`);
+      await sleep(250);
+    }
+    assert.deepEqual(await daemons(), before, "a daemon was restarted instead of reloaded");
   });
 });
