@@ -2,6 +2,7 @@
 // IMAPS (993) that trusts only pebble's root and names the mail host, from 127.0.0.1 (a human's
 // mail client) or from an outside source, and the few things tests do with it: wait for a message
 // by Message-ID or subject, move a message, count messages by Message-ID.
+import assert from "node:assert/strict";
 import type { ConnectionOptions, TlsOptions } from "node:tls";
 import { ImapFlow } from "imapflow";
 import { sleep } from "../../../local/proc";
@@ -34,6 +35,20 @@ export async function imapLogin(stack: LocalStack, user: string, opts: Parameter
     throw e;
   }
   return client;
+}
+
+/** Tries to log `user` in over IMAPS and asserts that the server refused the login itself. */
+export async function expectLoginRefused(stack: LocalStack, user: string, opts: Parameters<typeof imapClient>[2] = {}): Promise<void> {
+  const outcome = await imapLogin(stack, user, opts).then(
+    async (imap) => {
+      await imap.logout();
+      return undefined;
+    },
+    (e: Error & { authenticationFailed?: boolean }) => e,
+  );
+  assert.ok(outcome !== undefined, `the server accepted ${user}'s login`);
+  // Not a connection, proxy or TLS failure, which would prove nothing.
+  assert.equal(outcome.authenticationFailed, true, `${user}'s login failed, but not as a refused login: ${outcome.message}`);
 }
 
 /** Runs `body` logged in as `user`, and logs out whatever happens. */

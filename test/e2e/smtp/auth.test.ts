@@ -8,7 +8,7 @@
 // human-style client in the suite shares (the containers see it as the engine's gateway).
 import assert from "node:assert/strict";
 import { afterAll, beforeAll, describe, it } from "@jest/globals";
-import { imapLogin } from "../helpers/imap";
+import { expectLoginRefused } from "../helpers/imap";
 import { startOutside, type Outside } from "../helpers/outside";
 import { expectRefused, plainCredentials, plainDialog, sendFromInternet, submit } from "../helpers/smtp";
 import { upLocalStack, waitForLogLine, type LocalStack } from "../helpers/stack";
@@ -50,17 +50,17 @@ describe("authentication", () => {
     const wrong = { password: "wrong-password", via: outside.client(WRONG_SUBMISSION) };
     const err = await expectRefused(() => submit(stack, "alice@e2e.test", { to: "bob@e2e.test" }, wrong));
     assert.equal(err.responseCode, 535, err.message);
-    await assert.rejects(imapLogin(stack, "alice@e2e.test", { password: "wrong-password", via: outside.client(WRONG_IMAP) }));
+    await expectLoginRefused(stack, "alice@e2e.test", { password: "wrong-password", via: outside.client(WRONG_IMAP) });
   });
 
   it("logs a failed login with the client's own address", async () => {
-    await assert.rejects(imapLogin(stack, "bob@e2e.test", { password: "wrong-password", via: outside.client(LOGGED_IMAP) }));
+    await expectLoginRefused(stack, "bob@e2e.test", { password: "wrong-password", via: outside.client(LOGGED_IMAP) });
     const address = outside.sources[LOGGED_IMAP].replace(/\./g, "\\.");
     await waitForLogLine(stack, "dovecot", new RegExp(`imap-login: .*auth failed.*user=<bob@e2e\\.test>.*rip=${address}\\b`));
   });
 
   it("a disabled mailbox cannot log in and receives nothing", async () => {
-    await assert.rejects(imapLogin(stack, "gone@e2e.test", { via: outside.client(DISABLED_IMAP) }));
+    await expectLoginRefused(stack, "gone@e2e.test", { via: outside.client(DISABLED_IMAP) });
     const sub = await expectRefused(() => submit(stack, "gone@e2e.test", { to: "bob@e2e.test" }, { via: outside.client(DISABLED_SUBMISSION) }));
     assert.equal(sub.responseCode, 535, sub.message);
     const inbound = await expectRefused(() => sendFromInternet(outside, { to: "gone@e2e.test" }));
