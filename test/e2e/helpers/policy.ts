@@ -12,7 +12,7 @@ import nodemailer from "nodemailer";
 import { SMTPServer } from "smtp-server";
 import { localInstance, localTopology } from "../../../components/core/topology";
 import { readEndpoints, STATE_DIR, type LocalEndpoints } from "../../../local/endpoints";
-import { zoneResolver } from "../zoneResolver";
+import { zoneResolver } from "./zoneResolver";
 
 const PREFIX = localInstance() === 0 ? "mailstack-" : `mailstack${localInstance()}-`;
 export const ep: LocalEndpoints = readEndpoints();
