@@ -14,6 +14,9 @@ import type { TemplateValues } from "./template";
 /** The milter daemon name of the internal submission port: Rspamd's settings.conf matches it. */
 export const INTERNAL_MILTER_NAME = "mailstack-internal";
 
+/** The local stack's stand-in DNSBL (a zone under the local resolver's test zone, example.). */
+export const LOCAL_TEST_DNSBL = "dnsbl.example";
+
 /** postsrsd's table ports on the Postfix container's loopback (postsrsd 1.10's defaults). */
 export const SRS_PORTS = { forward: 10001, reverse: 10002 } as const;
 
@@ -58,6 +61,8 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     milterPort: topo.internal.milter.port,
     srsForwardPort: SRS_PORTS.forward,
     srsReversePort: SRS_PORTS.reverse,
+    // The local stack has no real DNSBL: a test list the tests control through the local resolver.
+    extraDnsblSites: topo.kind === "local" ? `,\n    ${LOCAL_TEST_DNSBL}*3` : "",
   };
   const master: TemplateValues = {
     hostname: cfg.hostname,

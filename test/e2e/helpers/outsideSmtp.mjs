@@ -4,7 +4,8 @@
 // port, steps }, where each step is a string to write (then wait for the server's reply), or
 // "<STARTTLS>" (upgrade the connection in place), or { write, replies } (write, then read that
 // many replies: pipelined commands). Prints a JSON list of every reply (the greeting first); a
-// closed connection ends the list. Plain ESM JavaScript, so it starts with node alone.
+// closed connection ends the list. `early`, if given, is written the moment the connection opens,
+// before the greeting (as a bot that does not wait). Plain ESM JavaScript: it starts with node alone.
 import { connect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 
@@ -52,6 +53,7 @@ const attach = (s) => {
   });
 };
 attach(sock);
+if (input.early) sock.once("connect", () => sock.write(Buffer.from(input.early, "latin1")));
 const reply = () =>
   new Promise((resolve) => {
     const t = setTimeout(() => resolve("(no reply within 20 s)"), 20000);
@@ -82,6 +84,7 @@ for (const step of steps) {
       sock.once("error", reject);
     });
     attach(sock);
+if (input.early) sock.once("connect", () => sock.write(Buffer.from(input.early, "latin1")));
     continue;
   }
   const { write, replies: n } = typeof step === "string" ? { write: step, replies: 1 } : step;

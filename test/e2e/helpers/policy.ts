@@ -27,9 +27,9 @@ export const password = (address: string): string => {
 export const uniqueId = (tag: string) => `<${tag}.${Date.now()}.${Math.random().toString(36).slice(2)}@remote.example>`;
 
 /** One raw SMTP conversation from the outside (source i), to a port of the stack as published there. */
-export function outsideDialog(port: number, steps: (string | { write: string; replies: number })[], source = 0): string[] {
+export function outsideDialog(port: number, steps: (string | { write: string; replies: number })[], source = 0, early?: string): string[] {
   const r = spawnSync("ip", ["netns", "exec", ep.remote.netns, process.execPath, join(__dirname, "outsideSmtp.mjs")], {
-    input: JSON.stringify({ source: ep.remote.sources[source], host: ep.remote.address, port, steps, servername: ep.mailHost }),
+    input: JSON.stringify({ source: ep.remote.sources[source], host: ep.remote.address, port, steps, servername: ep.mailHost, early }),
     encoding: "utf8",
     timeout: 120_000,
   });

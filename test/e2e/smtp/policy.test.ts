@@ -40,6 +40,30 @@ describe("SMTP smuggling and pipelining", () => {
   });
 });
 
+describe("postscreen on port 25", () => {
+  // Outside sources 3 and 4 are this block's: postscreen remembers the clients it has seen.
+  const LISTED = 3;
+  const IMPATIENT = 4;
+  afterAll(() => unpublishTestDns([`${OUTSIDE[LISTED].split(".").reverse().join(".")}.dnsbl.example.`]));
+
+  it("refuses a client that talks before the greeting (550 for every recipient)", () => {
+    const replies = outsideDialog(ep.smtp, ["MAIL FROM:<someone@remote.example>\r\n", "RCPT TO:<alice@e2e.test>\r\n", "QUIT\r\n"], IMPATIENT, "EHLO mta5.remote.example\r\n");
+    const rcpt = replies.find((r) => /^5\d\d /.test(r));
+    assert.ok(rcpt, replies.join("\n"));
+    assert.match(rcpt, /^550 5\.5\.1 Protocol error/);
+  });
+
+  it("refuses a client listed on a DNSBL (score 3) and lets an unlisted one through, each seen at its own address", () => {
+    publishTestDns([`${OUTSIDE[LISTED].split(".").reverse().join(".")}.dnsbl.example. 300 IN A 127.0.0.2`]);
+    const listed = sendFromOutside({ from: "someone@remote.example", to: ["alice@e2e.test"], data: "Subject: from a listed host\n\nhi", source: LISTED });
+    const rcpt = listed.find((r) => /^5\d\d /.test(r));
+    assert.ok(rcpt, listed.join("\n"));
+    assert.match(rcpt, new RegExp(`^550 5\\.7\\.1 Service unavailable; client \\[${OUTSIDE[LISTED].replace(/\./g, "\\.")}\\] blocked using dnsbl\\.example`));
+    const clean = sendFromOutside({ from: "someone@remote.example", to: ["alice@e2e.test"], data: `Message-ID: ${uniqueId("unlisted")}\nSubject: from a clean host\n\nhi`, source: 0 });
+    assert.match(clean[clean.length - 2], /^250 /, clean.join("\n"));
+  });
+});
+
 describe("our own domains as senders from the internet", () => {
   it("refuses an envelope sender in our domain from a client that did not log in (550 at RCPT)", () => {
     const replies = sendFromOutside({ from: "ceo@e2e.test", to: ["alice@e2e.test"], data: "Subject: forged\n\nhi" });
