@@ -124,6 +124,13 @@ export interface Topology {
    * answers for the test domains there (remote.example), so mail from it passes SPF.
    */
   outsideSubnet?: string;
+  /**
+   * Local only: the container engine's DNS domain (podman's "dns.podman"). podman 4.3 replaces the
+   * resolv.conf of a container that gets its own DNS server (Postfix), so container names are
+   * looked up under this domain, which the resolver forwards to the engine. Docker's embedded DNS
+   * (production) answers container names itself and needs none.
+   */
+  engineDnsDomain?: string;
   /** Local only: the client addresses in the outside namespace (each gets a PTR and an A record). */
   outsideSources?: string[];
   /**
@@ -274,6 +281,7 @@ export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint
     outboundRelay: opts.outboundRelay ?? localSink(n),
     outsideSubnet: `${nets.outside.hostAddress.replace(/\.\d+$/, ".0")}/${nets.outside.prefixLength}`,
     outsideSources: [...nets.outside.sources],
+    engineDnsDomain: "dns.podman",
     greylisting: opts.greylisting ?? true,
   };
 }

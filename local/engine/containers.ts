@@ -59,7 +59,7 @@ export function createOptions(spec: ContainerSpec, configHash: string): Docker.C
       PortBindings: bindings,
       RestartPolicy: { Name: spec.restart },
       NetworkMode: spec.network.name,
-      ...(spec.dns !== undefined ? { Dns: spec.dns.servers, DnsOptions: spec.dns.options } : {}),
+      ...(spec.dns !== undefined ? { Dns: spec.dns.servers, DnsOptions: spec.dns.options, DnsSearch: spec.dns.search } : {}),
     },
     NetworkingConfig: {
       EndpointsConfig: {

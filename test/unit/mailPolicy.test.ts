@@ -142,7 +142,7 @@ describe("the stack's resolver", () => {
 
   it("is Postfix's resolver (with trust-ad) and Rspamd's nameserver", () => {
     const specs = containerSpecs(cfg, productionTopology, imagePlans(productionTopology));
-    assert.deepEqual(specs.find((s) => s.service === "postfix")?.dns, { servers: ["172.30.25.53"], options: ["trust-ad"] });
+    assert.deepEqual(specs.find((s) => s.service === "postfix")?.dns, { servers: ["172.30.25.53"], options: ["trust-ad"], search: [] });
     assert.equal(specs.find((s) => s.service === "unbound")?.network.ipv4Address, "172.30.25.53");
     const files = renderServiceFiles(cfg, devSecrets(cfg), productionTopology);
     assert.match(files.find((f) => f.path === "local.d/options.inc")!.content, /nameserver = \["172\.30\.25\.53:53"\];/);

@@ -71,10 +71,13 @@ describe("the mail daemons' rendered files", () => {
     assert.match(main, /^smtpd_milters = inet:rspamd:11332$/m);
     assert.match(main, /^milter_default_action = tempfail$/m);
     assert.match(main, /^mynetworks = 127\.0\.0\.0\/8 \[::1\]\/128$/m);
-    // postsrsd is the one loopback service: it runs inside the Postfix container itself.
-    const srs = /^(sender|recipient)_canonical_maps = tcp:127\.0\.0\.1:1000[12]$/gm;
+    // postsrsd and the MTA-STS resolver are the loopback services: they run inside the Postfix
+    // container itself.
+    const srs = /^((sender|recipient)_canonical_maps|lmtp_generic_maps) = tcp:127\.0\.0\.1:1000[12]$|^smtp_tls_policy_maps = socketmap:inet:127\.0\.0\.1:8461:postfix$/gm;
     for (const f of prod) assert.doesNotMatch(f.content.replace(srs, ""), /127\.0\.0\.1:\d{4,5}/, `${f.service}/${f.path}`);
-    assert.match(file(prod, "postfix", "master.cf").content, /^25 +inet .*smtpd$/m);
+    // Port 25: postscreen first, which hands each client it lets through to an smtpd.
+    assert.match(file(prod, "postfix", "master.cf").content, /^25 +inet .*postscreen$/m);
+    assert.match(file(prod, "postfix", "master.cf").content, /^smtpd +pass .*smtpd$/m);
   });
 
   it("sends through the relay with SASL over mandatory TLS only when a relay is configured", () => {

@@ -57,7 +57,7 @@ export interface ContainerSpec {
    * The container's resolver (the engine's `dns` and `dns_opt`), when it is not the engine's own:
    * Postfix asks the stack's Unbound, and trusts its AD bit (DNSSEC, for DANE).
    */
-  dns?: { servers: string[]; options: string[] };
+  dns?: { servers: string[]; options: string[]; search: string[] };
   healthcheck: HealthCheck;
   restart: "unless-stopped";
   /** Seconds the engine waits after SIGTERM before SIGKILL (daemons that flush state need more). */
@@ -152,7 +152,8 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       // (files/images/postfix/healthcheck.sh, port SRS_PORTS.forward).
       healthcheck: health(["CMD", "mailstack-healthcheck"]),
       // trust-ad: glibc passes on the resolver's AD bit only with it (DANE's DNSSEC proof).
-      dns: { servers: [resolverAddress(topo)], options: ["trust-ad"] },
+      // search: podman's network DNS domain on the local stack (files/images/unbound/entrypoint.sh).
+      dns: { servers: [resolverAddress(topo)], options: ["trust-ad"], search: topo.engineDnsDomain === undefined ? [] : [topo.engineDnsDomain] },
       waitsFor: ["certificate"],
     }),
     spec("unbound", {

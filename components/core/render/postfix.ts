@@ -17,6 +17,9 @@ export const INTERNAL_MILTER_NAME = "mailstack-internal";
 /** The local stack's stand-in DNSBL (a zone under the local resolver's test zone, example.). */
 export const LOCAL_TEST_DNSBL = "dnsbl.example";
 
+/** postfix-mta-sts-resolver's socketmap port on the Postfix container's loopback. */
+export const MTA_STS_PORT = 8461;
+
 /** postsrsd's table ports on the Postfix container's loopback (postsrsd 1.10's defaults). */
 export const SRS_PORTS = { forward: 10001, reverse: 10002 } as const;
 
@@ -48,6 +51,7 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     // A relay with a password gets it only over verified TLS; direct delivery uses DANE where the
     // recipient publishes TLSA (opportunistic elsewhere, and towards the local stack's sink).
     smtpTlsLevel: relay.auth ? "secure" : "dane",
+    smtpTlsPolicyMaps: relay.host === "" ? `socketmap:inet:127.0.0.1:${MTA_STS_PORT}:postfix` : "",
     smtpSaslAuth: relay.auth ? "yes" : "no",
     smtpSaslPasswordMaps: relay.auth ? `texthash:${dir}/relay-password` : "",
     configDir: dir,
@@ -87,6 +91,7 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     { service: "postfix", template: "postfix/main.cf", values: main },
     { service: "postfix", template: "postfix/master.cf", values: master },
     { service: "postfix", template: "postfix/postsrsd.env", values: srs },
+    { service: "postfix", template: "postfix/mta-sts-daemon.yml", values: { mtaStsPort: MTA_STS_PORT } },
     { service: "postfix", template: "postfix/submission-sender-access", values: {} },
     { service: "postfix", template: "postfix/submission-header-checks", values: {} },
     // 0640, group postfix: the lookups run in proxymap, which opens the maps as the postfix user.

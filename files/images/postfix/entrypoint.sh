@@ -40,5 +40,7 @@ set -a
 . /config/postsrsd.env
 set +a
 postsrsd -e -s "$secret" -u postsrsd -D
+# Recipients' MTA-STS policies for Postfix's TLS policy lookups (files/postfix/mta-sts-daemon.yml).
+mta-sts-daemon -c /config/mta-sts-daemon.yml -u nobody -g nogroup &
 # postfix start-fg: the master runs in the foreground as this container's main process.
 exec postfix start-fg
