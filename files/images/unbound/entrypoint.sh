@@ -25,7 +25,9 @@ engine_domain=$(awk '$1 == "search" { print $2; exit }' /etc/resolv.conf)
   if [ "$engine_domain" = "dns.podman" ]; then
     echo "  local-zone: \"$engine_domain.\" transparent"
     echo "  domain-insecure: \"$engine_domain.\""
-    printf 'forward-zone:\n  name: "%s."\n  forward-addr: %s\n' "$engine_domain" "$engine_dns"
+    # Never cached: a container that stops or restarts changes its address at once; a cached
+    # answer would send Postfix to a dead address (a connect timeout instead of a quick 4xx).
+    printf 'forward-zone:\n  name: "%s."\n  forward-addr: %s\n  forward-no-cache: yes\n' "$engine_domain" "$engine_dns"
   fi
 } > /run/unbound/service-names.conf
 # The root trust anchor, as dns-root-data ships it; Unbound keeps it current (RFC 5011) in this
