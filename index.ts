@@ -36,6 +36,7 @@ export const dnsRecords = stack.dnsRecords.map((r) => {
       return { ...base, priority: r.priority, content: r.content };
     case "SRV":
     case "CAA":
+    case "TLSA":
       return { ...base, data: r.data };
     default:
       return { ...base, content: r.content };
@@ -49,6 +50,11 @@ export const clientSettings = {
   manageSieve: { host: cfg.hostname, port: topology.ports.sieve, security: "STARTTLS" },
   username: "the full mail address",
 };
+/**
+ * Per zone with `domains[].dnssec: true`: the DS record to enter at the domain's registrar (until it
+ * is there, the zone is signed but not trusted; inbound DANE needs both).
+ */
+export const dnssecDsRecords = stack.dnssecDsRecords;
 /** Initial password per mailbox: `pulumi stack output --show-secrets mailboxPasswords`. */
 export const mailboxPasswords = stack.mailboxPasswords;
 /**

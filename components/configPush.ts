@@ -31,6 +31,11 @@ export interface ConfigPushArgs {
   serverReady: pulumi.Resource;
   /** The Hetzner server id (MailServer.id): a new server gets every file pushed again. */
   serverId: pulumi.Input<string>;
+  /**
+   * The signing selector's DKIM records. Rspamd's files (which name the selector it signs with)
+   * are pushed only after these exist, so a new selector never signs before its key is published.
+   */
+  signingKeysPublished?: pulumi.Resource[];
 }
 
 export class ConfigPush extends pulumi.ComponentResource {
@@ -63,7 +68,11 @@ export class ConfigPush extends pulumi.ComponentResource {
           triggers: [contentHash, args.serverId],
           logging: "none",
         },
-        { parent: this, dependsOn: [args.serverReady, args.images[service].build], additionalSecretOutputs: ["stdout", "stderr", "stdin"] },
+        {
+          parent: this,
+          dependsOn: [args.serverReady, args.images[service].build, ...(service === "rspamd" ? (args.signingKeysPublished ?? []) : [])],
+          additionalSecretOutputs: ["stdout", "stderr", "stdin"],
+        },
       );
       return [service, { push, contentHash }] as const;
     });

@@ -138,7 +138,8 @@ export function containerArgs(
     envs: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     ...(spec.command !== undefined ? { command: spec.command } : {}),
     mounts: spec.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly })),
-    networksAdvanced: [{ name: networkName, aliases: spec.network.aliases }],
+    networksAdvanced: [{ name: networkName, aliases: spec.network.aliases, ...(spec.network.ipv4Address !== undefined ? { ipv4Address: spec.network.ipv4Address } : {}) }],
+    ...(spec.dns !== undefined ? { dns: spec.dns.servers, dnsOpts: spec.dns.options, ...(spec.dns.search.length > 0 ? { dnsSearches: spec.dns.search } : {}) } : {}),
     // TCP only: nothing here speaks UDP, and the firewall opens none.
     ports: dockerPortsInReadBackOrder(spec.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol }))),
     healthcheck: dockerHealthcheck(h.test, h),

@@ -30,6 +30,8 @@ export class MailStack extends pulumi.ComponentResource {
   readonly server: MailServer;
   readonly dnsRecords: DnsRecord<pulumi.Output<string>>[];
   readonly mailboxPasswords: pulumi.Output<Record<string, string>>;
+  /** Per zone with `dnssec: true`: the DS record for the registrar. */
+  readonly dnssecDsRecords: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: MailStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mailstack:index:MailStack", name, {}, opts);
@@ -43,15 +45,25 @@ export class MailStack extends pulumi.ComponentResource {
       child,
     );
     const dkim = new DkimKeys("dkim", cfg, child);
-    const dns = new MailDns("dns", { cfg, ipv4: this.server.ipv4, ipv6: this.server.ipv6, dkimPublicKeys: dkim.publicKeys }, child);
+    const dns = new MailDns("dns", { cfg, ipv4: this.server.ipv4, ipv6: this.server.ipv6, dkimPublicKeys: dkim.publicKeysBySelector }, child);
     this.dnsRecords = dns.records;
+    this.dnssecDsRecords = dns.dsRecords;
 
     const secrets = new ServiceSecretValues("secrets", { dkimPrivateKeys: dkim.privateKeys, relayPassword: args.relayPassword }, child);
     const plans = imagePlans(topology);
     const images = new ImageBuilds("images", { plans, topology, ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
     const push = new ConfigPush(
       "config",
-      { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, images: images.images, serverReady: this.server.ready, serverId: this.server.id },
+      {
+        cfg,
+        topology,
+        secrets: secrets.values,
+        ssh: this.server.ssh,
+        images: images.images,
+        serverReady: this.server.ready,
+        serverId: this.server.id,
+        signingKeysPublished: dns.signingKeyRecords,
+      },
       child,
     );
     const localSsh = new LocalSshAccess("local-ssh", this.server.ssh, child);

@@ -64,7 +64,7 @@ export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStac
  * Start order: pebble first (the local stand-in for Let's Encrypt publishes a new root at every
  * start), the database (others need its roles), the mail daemons, the web front and ACME last.
  */
-const START_ORDER: readonly string[] = ["pebble", "postgres", "valkey", "rspamd", "dovecot", "postfix", "roundcube", "nginx", "certbot"];
+const START_ORDER: readonly string[] = ["pebble", "postgres", "valkey", "unbound", "rspamd", "dovecot", "postfix", "roundcube", "nginx", "certbot"];
 /** Services whose image has a `check` mode for its rendered files: every one. */
 const CHECKED: readonly ServiceName[] = SERVICES;
 
@@ -129,7 +129,8 @@ async function setupDatabase(docker: Docker, stack: LocalStack, secrets: LocalSe
 function writeOutputs(stack: LocalStack, secrets: LocalSecrets): LocalEndpoints {
   const p = statePaths(STATE_DIR);
   const t = stack.topo;
-  const records = dnsRecords(stack.cfg, { ipv4: "127.0.0.1", ipv6: "::1", dkimTxt: (d) => dkimTxtContent(secrets.dkimPublic[d]) });
+  // One key per domain locally: earlier selectors (dkimPrevious) have no key here.
+  const records = dnsRecords({ ...stack.cfg, dkimPrevious: [] }, { ipv4: "127.0.0.1", ipv6: "::1", dkimTxt: (d) => dkimTxtContent(secrets.dkimPublic[d]) });
   writeFileSync(p.zone, zoneFile(records, `Local stack DNS records for ${stack.cfg.hostname} (127.0.0.1, ::1)`));
   const out = localNetworks(localInstance()).outside;
   const endpoints: LocalEndpoints = {

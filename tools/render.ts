@@ -105,7 +105,7 @@ export function renderStack(stack: string, out: string, root = REPO_ROOT, log: (
   const records = dnsRecords(cfg, {
     ipv4: "<server IPv4: set by pulumi up>",
     ipv6: "<server IPv6: set by pulumi up>",
-    dkimTxt: (d) => `"<DKIM key of ${d}: set by pulumi up>"`,
+    dkimTxt: (d, selector) => `"<DKIM key of ${d}, selector ${selector}: set by pulumi up>"`,
   });
   outputs.set("dns.zone", zoneFile(records, `DNS records for ${cfg.hostname} (stack ${stack})`));
 

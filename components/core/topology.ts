@@ -8,7 +8,7 @@
 import { join } from "node:path";
 
 /** Every long-running service of a mail stack, one container each. */
-export const SERVICES = ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"] as const;
+export const SERVICES = ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface Endpoint {
@@ -69,6 +69,12 @@ export interface Topology {
     sieveForWebmail: Endpoint;
     /** The web front as certbot's HTTP-01 challenges reach it. */
     web: Endpoint;
+    /**
+     * Postfix's internal, unpublished submission port for Dovecot's own mail (Sieve vacation and
+     * redirect, quota warnings): no AUTH, admitted by network. Only INTERNAL_SUBMISSION_CLIENTS may
+     * reach it.
+     */
+    internalSubmission: Endpoint;
   };
   /**
    * Who issues the web and mail certificates: Let's Encrypt production (the only CA the CAA
@@ -114,6 +120,20 @@ export interface Topology {
    */
   outboundRelay?: Endpoint;
   /**
+   * Local only: the "outside" network (the namespace that plays the internet). The local resolver
+   * answers for the test domains there (remote.example), so mail from it passes SPF.
+   */
+  outsideSubnet?: string;
+  /**
+   * Local only: the container engine's DNS domain (podman's "dns.podman"). podman 4.3 replaces the
+   * resolv.conf of a container that gets its own DNS server (Postfix), so container names are
+   * looked up under this domain, which the resolver forwards to the engine. Docker's embedded DNS
+   * (production) answers container names itself and needs none.
+   */
+  engineDnsDomain?: string;
+  /** Local only: the client addresses in the outside namespace (each gets a PTR and an A record). */
+  outsideSources?: string[];
+  /**
    * Rspamd greylisting. Always on in production; the local runner turns it off only when asked
    * (MAILSTACK_GREYLISTING=off, printed loudly) so tests and benchmarks get mail through at once.
    */
@@ -139,7 +159,22 @@ const internal: Topology["internal"] = {
   submissionForWebmail: { host: "postfix", port: CONTAINER_PORTS.submission },
   sieveForWebmail: { host: "dovecot", port: CONTAINER_PORTS.sieve },
   web: { host: "nginx", port: CONTAINER_PORTS.http },
+  // 588, as mailcow's port for its webmail's and Dovecot's mail; never in CONTAINER_PORTS, so never published.
+  internalSubmission: { host: "postfix", port: 588 },
 };
+
+/**
+ * The only services that may reach Postfix's internal submission port: it relays without AUTH, so
+ * anything that reaches it can send as our domains. Postfix admits it by network
+ * (internalSubmissionNetworks); a split of the service network must keep Dovecot, and only Dovecot,
+ * on the network Postfix admits there.
+ */
+export const INTERNAL_SUBMISSION_CLIENTS: readonly ServiceName[] = ["dovecot"];
+
+/** The networks Postfix's internal submission port admits (the services' network today). */
+export function internalSubmissionNetworks(topo: Pick<Topology, "network">): string[] {
+  return [topo.network.ipv4Subnet, ...(topo.network.ipv6Subnet ? [`[${topo.network.ipv6Subnet.replace("/", "]/")}`] : [])];
+}
 
 const configDirs = Object.fromEntries([...SERVICES].map((s) => [s, "/config"])) as Record<ServiceName, string>;
 
@@ -244,8 +279,21 @@ export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint
     // publishes into the test CA folder (see containerSpecs).
     paths: { ...containerPaths, webmailTrustedCa: `${TEST_CA_DIR}/pebble-root.pem` },
     outboundRelay: opts.outboundRelay ?? localSink(n),
+    outsideSubnet: `${nets.outside.hostAddress.replace(/\.\d+$/, ".0")}/${nets.outside.prefixLength}`,
+    outsideSources: [...nets.outside.sources],
+    engineDnsDomain: "dns.podman",
     greylisting: opts.greylisting ?? true,
   };
+}
+
+/**
+ * The resolver's fixed address on the service network (host 53 of its IPv4 subnet): the engine's
+ * per-container `dns` option takes an address, not a name.
+ */
+export function resolverAddress(topo: Pick<Topology, "network">): string {
+  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(topo.network.ipv4Subnet);
+  if (m === null) throw new Error(`the service network ${topo.network.ipv4Subnet} must be a /24 (the resolver takes its host 53)`);
+  return `${m[1]}.53`;
 }
 
 /** The host folder behind a path under the topology's host root. */

@@ -59,8 +59,16 @@ export function createOptions(spec: ContainerSpec, configHash: string): Docker.C
       PortBindings: bindings,
       RestartPolicy: { Name: spec.restart },
       NetworkMode: spec.network.name,
+      ...(spec.dns !== undefined ? { Dns: spec.dns.servers, DnsOptions: spec.dns.options, DnsSearch: spec.dns.search } : {}),
     },
-    NetworkingConfig: { EndpointsConfig: { [spec.network.name]: { Aliases: spec.network.aliases } } },
+    NetworkingConfig: {
+      EndpointsConfig: {
+        [spec.network.name]: {
+          Aliases: spec.network.aliases,
+          ...(spec.network.ipv4Address !== undefined ? { IPAMConfig: { IPv4Address: spec.network.ipv4Address } } : {}),
+        },
+      },
+    },
   };
 }
 

@@ -1,5 +1,6 @@
 // The daemons' own checkers on our rendered files, inside the images that deploy: Postfix
-// (`postconf -n` without a warning and `postfix check`), Rspamd (`rspamadm configtest`), Valkey
+// (`postconf -n` without a warning and `postfix check`), Rspamd (`rspamadm configtest`), Unbound
+// (`unbound-checkconf`), Valkey
 // (starts on the file), PostgreSQL (`postgres -C` on postgresql.conf and the hba file it names),
 // for the e2e stack (local topology) and the example customer (production topology); and each
 // checker refusing a broken file with its own message, which is what stops a deploy (the VM's
@@ -48,7 +49,7 @@ describe.each(STACKS)("the mail daemons' checkers accept $name", ({ file, kind }
   });
   const dirOf = (service: ServiceName) => hostConfigDir({ hostRoot: kind === "local" ? join(root, "data") : root }, service);
 
-  it.each(["postfix", "rspamd", "valkey", "postgres"] as const)("%s", async (service) => {
+  it.each(["postfix", "rspamd", "valkey", "postgres", "unbound"] as const)("%s", async (service) => {
     const r = await check(service, dirOf(service));
     assert.equal(r.code, 0, r.out);
   });
@@ -135,6 +136,13 @@ describe("a broken file is refused by the daemon's own checker, naming what is w
     const r = await check("valkey", dirOf("valkey"));
     assert.notEqual(r.code, 0);
     assert.match(r.out, /bogus-directive/);
+  });
+
+  it("Unbound: an unknown option", async () => {
+    appendFileSync(join(dirOf("unbound"), "unbound.conf"), "server:\n  bogus-option: yes\n");
+    const r = await check("unbound", dirOf("unbound"));
+    assert.notEqual(r.code, 0);
+    assert.match(r.out, /bogus-option|syntax error/);
   });
 
   it("PostgreSQL: an unknown setting", async () => {

@@ -82,7 +82,7 @@ describe("production containers and the rendered files", () => {
   });
 
   it("checks every service's files in that service's own image before installing them", () => {
-    for (const svc of ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"]) {
+    for (const svc of ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"]) {
       const script = String(command(`push-config-${svc}`).inputs.stdin);
       assert.ok(script.includes(`docker run --rm --network none -v "$stage:/config:ro" '${String(container(svc).inputs.image)}' check`), svc);
     }

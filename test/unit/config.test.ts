@@ -327,6 +327,7 @@ describe("defaults", () => {
       ["server.type", DEFAULTS.location], ["server.type", DEFAULTS.image], ["server.volumeSizeGb", DEFAULTS.volumeSizeGb],
       ["relay.host", DEFAULTS.relayPort], ["domains[].mtaSts.mode", DEFAULTS.mtaStsMode], ["domains[].mtaSts.maxAgeDays", DEFAULTS.mtaStsMaxAgeDays],
       ["domains[].dmarc.percent", DEFAULTS.dmarcPercent], ["mailboxes[].enabled", DEFAULTS.mailboxEnabled], ["domains[].cutover", DEFAULTS.cutover],
+      ["domains[].dnssec", DEFAULTS.dnssec],
     ];
     for (const [key, value] of expect) assert.ok(row(key).includes(String(value)), `README row ${key} does not state ${String(value)}`);
     assert.equal(Object.keys(DEFAULTS).length, expect.length, "a new default needs its README row checked here");

@@ -55,6 +55,8 @@ const domainSchema = mapping(
       "mode and maxAgeDays",
     ).optional(),
     tlsRptTo: text("the mail address that receives TLS reports").optional(),
+    /** true: Cloudflare signs the domain's zone (DNSSEC); the DS record for the registrar is a stack output. */
+    dnssec: z.boolean({ error: "must be true (Cloudflare signs the zone; give the registrar the DS record from the dnssecDsRecords output) or false" }).optional(),
     /** false while the domain's mail still goes to its old provider: MX, SPF and MTA-STS are held back. */
     cutover: z.boolean({ error: "must be true (mail for the domain comes here) or false (still moving: MX, SPF and MTA-STS stay with the old provider)" }).optional(),
     /** Existing Cloudflare records the stack takes over: "<name> <type>" -> record id. */
@@ -96,6 +98,20 @@ const rawSchema = z.strictObject({
   dkimSelector: text("one DNS label (letters, digits, hyphens), such as mail2026")
     .regex(DNS_LABEL, { error: "must be one DNS label (letters, digits, hyphens), such as mail2026" })
     .optional(),
+  dkimPrevious: list(
+    mapping(
+      {
+        selector: text("the DKIM selector that signed before, such as mail2026").regex(DNS_LABEL, {
+          error: "must be one DNS label (letters, digits, hyphens), such as mail2026",
+        }),
+        until: text('the last day its record stays published, as "YYYY-MM-DD"').regex(/^\d{4}-\d{2}-\d{2}$/, {
+          error: 'must be the last day its record stays published, as "YYYY-MM-DD", such as "2027-01-31"',
+        }),
+      },
+      "selector and until",
+    ),
+    "earlier DKIM selectors (selector and until)",
+  ).optional(),
   server: mapping(
     {
       type: text("a Hetzner server type such as cx23").regex(/^[a-z0-9-]+$/, { error: "must be a Hetzner server type such as cx23" }).optional(),
@@ -147,6 +163,8 @@ export interface DomainConfig {
   dmarc: { policy: "none" | "quarantine" | "reject"; reportTo: string; /** @default DEFAULTS.dmarcPercent (100) */ percent: number };
   mtaSts: { mode: "testing" | "enforce"; maxAgeDays: number };
   tlsRptTo: string;
+  /** @default DEFAULTS.dnssec (false); true signs the domain's Cloudflare zone. */
+  dnssec: boolean;
   /** @default DEFAULTS.cutover (true); false holds back MX, SPF and the MTA-STS id. */
   cutover: boolean;
   /** "<name> <TYPE>" -> Cloudflare record id of an existing record to import. */
@@ -180,10 +198,19 @@ export interface RelayConfig {
   spfInclude?: string;
 }
 
+/** A DKIM selector that signed before the current one: its record stays published until `until`. */
+export interface PreviousDkimKey {
+  selector: string;
+  /** The last day (YYYY-MM-DD) its record should stay; the operator (or tools/dkim) removes the entry after it. */
+  until: string;
+}
+
 export interface MailConfig {
   hostname: string;
   acmeEmail: string;
   dkimSelector: string;
+  /** Earlier selectors whose keys stay published (not used for signing), sorted by selector. */
+  dkimPrevious: PreviousDkimKey[];
   server: { type: string; location: string; image: string; volumeSizeGb: number };
   /** adminKeys: normalised key lines; allowFrom: network addresses (host bits cleared). */
   ssh: { adminKeys: string[]; allowFrom: string[] };
@@ -207,6 +234,7 @@ export const DEFAULTS = {
   dmarcPercent: 100,
   mailboxEnabled: true,
   cutover: true,
+  dnssec: false,
 };
 
 export class ConfigError extends Error {
@@ -331,6 +359,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
       },
       tlsRptTo: tlsRpt?.ok ? tlsRpt.value.address : "",
       cutover: d.cutover ?? DEFAULTS.cutover,
+      dnssec: d.dnssec ?? DEFAULTS.dnssec,
       adopt,
       rawIndex: i,
       tlsRptExplicit: d.tlsRptTo !== undefined,
@@ -544,11 +573,33 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
     problem(p.range !== undefined ? ["ssh", "allowFrom", rangeIndex.get(p.range)!] : ["ssh", "allowFrom"], p.message);
   }
 
+  const dkimSelector = raw.dkimSelector ?? DEFAULTS.dkimSelector;
+  const dkimPrevious: PreviousDkimKey[] = [];
+  (raw.dkimPrevious ?? []).forEach((k, i) => {
+    if (k === undefined || k.selector === undefined || k.until === undefined) return;
+    if (k.selector === dkimSelector) {
+      return problem(["dkimPrevious", i, "selector"], `"${k.selector}" is the current dkimSelector; list only selectors that signed before it`);
+    }
+    if (dkimPrevious.some((p) => p.selector === k.selector)) {
+      return problem(["dkimPrevious", i, "selector"], `"${k.selector}" is listed twice; list each earlier selector once`);
+    }
+    if (Number.isNaN(Date.parse(`${k.until}T00:00:00Z`))) return problem(["dkimPrevious", i, "until"], `"${k.until}" is not a date; write "YYYY-MM-DD"`);
+    dkimPrevious.push({ selector: k.selector, until: k.until });
+  });
+  // One zone, one DNSSEC setting: two domains in a zone that disagree cannot both be right.
+  for (const d of domains) {
+    const other = domains.find((o) => o.zone === d.zone && o.dnssec !== d.dnssec);
+    if (other !== undefined && d.dnssec) {
+      problem(["domains", d.rawIndex, "dnssec"], `zone ${d.zone} also holds ${other.name}, which says dnssec: ${other.dnssec}; DNSSEC is per zone, set the same on both`);
+    }
+  }
+
   // Sorted so that reordering the stack file never changes a resource input.
   const cfg: MailConfig = {
     hostname: host?.ok ? host.value : "",
     acmeEmail: acme?.ok ? acme.value.address : "",
-    dkimSelector: raw.dkimSelector ?? DEFAULTS.dkimSelector,
+    dkimSelector,
+    dkimPrevious: dkimPrevious.sort(byName((k) => k.selector)),
     server: {
       type: raw.server?.type ?? DEFAULTS.serverType,
       location: raw.server?.location ?? DEFAULTS.location,

@@ -15,6 +15,7 @@ export const CONFIG_KEYS = [
   "hostname",
   "acmeEmail",
   "dkimSelector",
+  "dkimPrevious",
   "server",
   "ssh",
   "domains",

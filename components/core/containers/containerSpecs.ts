@@ -6,7 +6,7 @@
 // and controller-free by construction: only the mail and web ports are ever published.
 // Pure: the topology, the config and the image plans in, data out.
 import type { MailConfig } from "../config/config";
-import { containerName, CONTAINER_PORTS, TEST_CA_DIR, type ServiceName, type Topology } from "../topology";
+import { containerName, CONTAINER_PORTS, resolverAddress, TEST_CA_DIR, type ServiceName, type Topology } from "../topology";
 import { webCertificates } from "./certificates";
 import { dataDirs, hostConfigDir, hostDir, type DataDir } from "./hostLayout";
 import type { ImageName, ImagePlans, TestImage } from "./images";
@@ -48,8 +48,16 @@ export interface ContainerSpec {
   mounts: Mount[];
   /** Sorted by container port, then host address: the order the docker provider reads them back. */
   ports: PortBinding[];
-  /** The one service network, with the names other containers reach this one by. */
-  network: { name: string; aliases: string[] };
+  /**
+   * The one service network, with the names other containers reach this one by, and a fixed
+   * address for the one container others must reach by address (the resolver).
+   */
+  network: { name: string; aliases: string[]; ipv4Address?: string };
+  /**
+   * The container's resolver (the engine's `dns` and `dns_opt`), when it is not the engine's own:
+   * Postfix asks the stack's Unbound, and trusts its AD bit (DNSSEC, for DANE).
+   */
+  dns?: { servers: string[]; options: string[]; search: string[] };
   healthcheck: HealthCheck;
   restart: "unless-stopped";
   /** Seconds the engine waits after SIGTERM before SIGKILL (daemons that flush state need more). */
@@ -89,16 +97,16 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
   const spec = (
     service: ServiceName | TestImage,
     s: Omit<ContainerSpec, "service" | "name" | "image" | "imageTag" | "network" | "restart" | "testOnly" | "stopTimeoutSeconds" | "env"> &
-      Partial<Pick<ContainerSpec, "env" | "stopTimeoutSeconds">> & { aliases?: string[] },
+      Partial<Pick<ContainerSpec, "env" | "stopTimeoutSeconds">> & { aliases?: string[]; ipv4Address?: string },
   ): ContainerSpec => {
-    const { aliases = [], ...rest } = s;
+    const { aliases = [], ipv4Address, ...rest } = s;
     const testOnly = service === "pebble";
     return {
       service,
       name: containerName(topo, service),
       image: service,
       imageTag: testOnly ? plans.test[service as TestImage].tag : plans.services[service as ServiceName].tag,
-      network: { name: topo.network.name, aliases: [service, ...aliases] },
+      network: { name: topo.network.name, aliases: [service, ...aliases], ...(ipv4Address !== undefined ? { ipv4Address } : {}) },
       restart: "unless-stopped",
       testOnly,
       env: {},
@@ -140,8 +148,20 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
     spec("postfix", {
       mounts: [config("postfix"), mount("postfixSpool", p.postfixQueue, false), mount("postfixLib", p.postfixData, false), tls],
       ports: portBindings(topo, ["smtp", "submissions", "submission"]),
-      healthcheck: health(["CMD", "postfix", "status"]),
+      // Postfix and postsrsd (SRS, on the container's loopback): without it every message defers.
+      // (files/images/postfix/healthcheck.sh, port SRS_PORTS.forward).
+      healthcheck: health(["CMD", "mailstack-healthcheck"]),
+      // trust-ad: glibc passes on the resolver's AD bit only with it (DANE's DNSSEC proof).
+      // search: podman's network DNS domain on the local stack (files/images/unbound/entrypoint.sh).
+      dns: { servers: [resolverAddress(topo)], options: ["trust-ad"], search: topo.engineDnsDomain === undefined ? [] : [topo.engineDnsDomain] },
       waitsFor: ["certificate"],
+    }),
+    spec("unbound", {
+      mounts: [config("unbound")],
+      ports: [],
+      healthcheck: health(["CMD", "unbound-control", "-c", `${topo.configDirs.unbound}/unbound.conf`, "status"]),
+      ipv4Address: resolverAddress(topo),
+      waitsFor: [],
     }),
     spec("roundcube", {
       mounts: [config("roundcube"), mount("roundcubePublic", p.roundcubePublic, false), ...testCa],

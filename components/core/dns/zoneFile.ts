@@ -29,5 +29,7 @@ function rdata(r: DnsRecord<string>): string {
       return `${r.data.priority} ${r.data.weight} ${r.data.port} ${r.data.target === "." ? "." : `${r.data.target}.`}`;
     case "CAA":
       return `${r.data.flags} ${r.data.tag} "${r.data.value}"`;
+    case "TLSA":
+      return `${r.data.usage} ${r.data.selector} ${r.data.matchingType} ${r.data.certificate}`;
   }
 }

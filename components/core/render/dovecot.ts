@@ -10,6 +10,9 @@ import type { ServiceSecrets } from "./secrets";
 import { renderSpecs } from "./spec";
 import type { TemplateValues } from "./template";
 
+/** How much Trash may hold beyond a full quota, so deleting (moving to Trash) still works. */
+export const TRASH_ALLOWANCE = "100M";
+
 export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const pg = topo.internal.postgres;
   const values: TemplateValues = {
@@ -38,6 +41,9 @@ export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     postmasterAddress: `postmaster@${cfg.domains[0].name}`,
     controllerHost: topo.internal.rspamdController.host,
     controllerPort: topo.internal.rspamdController.port,
+    internalSubmissionHost: topo.internal.internalSubmission.host,
+    internalSubmissionPort: topo.internal.internalSubmission.port,
+    trashAllowance: TRASH_ALLOWANCE,
   };
   return renderSpecs([
     { service: "dovecot", template: "dovecot/dovecot.conf", values },
@@ -50,6 +56,8 @@ export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
       values: { pgHost: pg.host, pgPort: pg.port, mailDbPassword: dovecotString(secrets.mailDbPassword, "mailDbPassword") },
     },
     { service: "dovecot", template: "dovecot/sieve/dedupe.sieve", values: {} },
+    { service: "dovecot", template: "dovecot/sieve/spam-to-junk.sieve", values: {} },
+    { service: "dovecot", template: "dovecot/quota-warning.sh", mode: 0o755, values },
     { service: "dovecot", template: "dovecot/sieve/report-spam.sieve", values: {} },
     { service: "dovecot", template: "dovecot/sieve/report-ham.sieve", values: {} },
     { service: "dovecot", template: "dovecot/sieve/rspamd-learn.sh", mode: 0o755, values },

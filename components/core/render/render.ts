@@ -12,6 +12,7 @@ import { postgresFiles } from "./postgres";
 import { roundcubeFiles } from "./roundcube";
 import { rspamdFiles } from "./rspamd";
 import type { ServiceSecrets } from "./secrets";
+import { unboundFiles } from "./unbound";
 import { valkeyFiles } from "./valkey";
 
 export interface RenderedFile {
@@ -27,7 +28,7 @@ export interface RenderedFile {
 
 type Renderer = (cfg: MailConfig, secrets: ServiceSecrets, topo: Topology) => RenderedFile[];
 
-const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles];
+const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles, unboundFiles];
 
 export function renderServiceFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const files = RENDERERS.flatMap((render) => render(cfg, secrets, topo));

@@ -2,7 +2,8 @@
 // Bayes, headers, DKIM and ARC signing) and one DKIM private key per domain. Pure: reads
 // templates from files/rspamd/, never writes.
 import type { MailConfig } from "../config/config";
-import type { Topology } from "../topology";
+import { internalSubmissionNetworks, resolverAddress, type Topology } from "../topology";
+import { INTERNAL_MILTER_NAME } from "./postfix";
 import type { RenderedFile } from "./render";
 import { rspamdPasswordHash } from "./rspamdPassword";
 import type { ServiceSecrets } from "./secrets";
@@ -19,7 +20,10 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
   const domainBlocks = cfg.domains
     .map((d) => `  ${d.name} {\n    selector = "${cfg.dkimSelector}";\n    path = "${keyDir}/${d.name}.${cfg.dkimSelector}.key";\n  }`)
     .join("\n");
-  const signing = { dkimSelector: cfg.dkimSelector, dkimKeyDir: keyDir, domainBlocks };
+  const internalNetworks = internalSubmissionNetworks(topo)
+    .map((n) => `"${n.replace(/[[\]]/g, "")}"`)
+    .join(", ");
+  const signing = { dkimSelector: cfg.dkimSelector, dkimKeyDir: keyDir, domainBlocks, internalNetworks };
   const local = topo.kind === "local";
   const files = renderSpecs([
     { service: "rspamd", template: "rspamd/README.conf", values: { hostname: cfg.hostname, configDir: dir } },
@@ -32,6 +36,9 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     }),
     ld("options.inc", {
       localAddrs: topo.mynetworks.map((n) => `"${n.replace(/[[\]]/g, "")}"`).join(", "),
+      // The stack's own validating resolver (files/unbound), asked directly: DNSBL answers are
+      // meant for our address, and on the local stack it answers from local data only.
+      dnsNameserverLine: `nameserver = ["${resolverAddress(topo)}:53"];`,
     }),
     ld("fuzzy_check.conf", { fuzzyEnabled: local ? "false" : "true" }),
     ld("logging.inc"),
@@ -46,6 +53,13 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     ld("milter_headers.conf"),
     ld("dkim_signing.conf", signing),
     ld("arc.conf", signing),
+    ld("settings.conf", { internalMilterName: INTERNAL_MILTER_NAME, internalNetworks }),
+    ld("multimap.conf"),
+    ld("hosted-domains.map", { hostedDomains: cfg.domains.map((d) => d.name).join("\n") }),
+    ld("force_actions.conf"),
+    ld("dmarc.conf"),
+    ld("policies_group.conf"),
+    { service: "rspamd", template: "rspamd/lua.local.d/mailstack.lua", values: {} },
   ]);
   for (const d of cfg.domains) {
     const key = secrets.dkimPrivateKeys[d.name];

@@ -58,6 +58,7 @@ describe("inbound mail from a remote server", () => {
     const queueId = /^X-Rspamd-Queue-Id: (\w+)/m.exec(msg)?.[1];
     assert.ok(queueId !== undefined, "no queue id in the delivered message");
     const log = await serviceLog(stack, "postfix", 2000);
-    assert.match(log, new RegExp(`${queueId}: client=unknown\\[${address.replace(/\./g, "\\.")}\\]`));
+    // The name is the outside client's PTR from the stack's resolver (mta<n>.remote.example).
+    assert.match(log, new RegExp(`${queueId}: client=[^\\[\\s]+\\[${address.replace(/\./g, "\\.")}\\]`));
   });
 });
