@@ -45,7 +45,7 @@ export function cloudInitUserData(cfg: MailConfig, inputs: CloudInitInputs): str
     volumeDevice: volumeDevicePath(inputs.volumeId),
     volumeMount: VOLUME_MOUNT,
     ipv6Address: inputs.ipv6Address,
-    containerIpv6Subnet: productionTopology.network.ipv6Subnet ?? "",
+    containerIpv6Subnet: productionTopology.networks.mail.ipv6Subnet ?? "",
     ipv6EgressScript: indent(readFileSync(join(FILES_DIR, "cloud-init/ipv6-egress.sh"), "utf8"), 6),
   });
 }

@@ -2,7 +2,7 @@
 // credentials. Every host, port and path comes from the Topology, every secret from
 // ServiceSecrets. Pure: reads templates from files/postfix/, never writes.
 import type { MailConfig } from "../config/config";
-import { CONTAINER_PORTS, type Topology } from "../topology";
+import { CONTAINER_PORTS, dovecotSocket, stackSubnets, type Topology } from "../topology";
 import { MESSAGE_SIZE_LIMIT } from "./limits";
 import type { RenderedFile } from "./render";
 import { oneLine } from "./quote";
@@ -38,12 +38,14 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     smtpSaslAuth: relay.auth ? "yes" : "no",
     smtpSaslPasswordMaps: relay.auth ? `texthash:${dir}/relay-password` : "",
     configDir: dir,
-    lmtpHost: topo.internal.lmtp.host,
-    lmtpPort: topo.internal.lmtp.port,
-    saslHost: topo.internal.sasl.host,
-    saslPort: topo.internal.sasl.port,
-    quotaPolicyHost: topo.internal.quotaPolicy.host,
-    quotaPolicyPort: topo.internal.quotaPolicy.port,
+    lmtpSocket: dovecotSocket(topo, "lmtp"),
+    saslSocket: dovecotSocket(topo, "sasl"),
+    quotaPolicySocket: dovecotSocket(topo, "quotaPolicy"),
+    connectionsPerMinute: cfg.limits.smtp.connectionsPerMinute,
+    concurrentConnections: cfg.limits.smtp.concurrentConnections,
+    authPerMinute: cfg.limits.smtp.authPerMinute,
+    // Postfix writes IPv6 networks in brackets.
+    stackNetworks: [...stackSubnets(topo).v4, ...stackSubnets(topo).v6.map((n) => `[${n.split("/")[0]}]/${n.split("/")[1]}`)].join(" "),
     milterHost: topo.internal.milter.host,
     milterPort: topo.internal.milter.port,
   };
