@@ -9,6 +9,7 @@
 // certificate or the database schema at start are created only after those steps
 // (ContainerSpec.waitsFor). It never renders or pushes files, builds no image, and never touches
 // the server or DNS.
+import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -17,6 +18,7 @@ import { CONFIG_HASH_LABEL, containerSpecs, SERVICE_LABEL, type ContainerSpec } 
 import { dataDirs } from "./core/containers/hostLayout";
 import type { ImagePlans } from "./core/containers/images";
 import { dockerHealthcheck, dockerPortsInReadBackOrder, serverIdentityLabel } from "./core/containers/providerShapes";
+import { guardInstallScript } from "./core/host/hostFirewall";
 import { NETWORK_NAMES, type NetworkName, type ServiceName, type Topology } from "./core/topology";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
@@ -78,6 +80,15 @@ export class Containers extends pulumi.ComponentResource {
       { ...child, dependsOn: [args.serverReady] },
     );
 
+    // The container guard (no metadata service, no routing between the networks) on a server of
+    // any age, before any container runs; cloud-init installed it on new servers already.
+    const guardScript = guardInstallScript(topology);
+    const guard = new command.remote.Command(
+      "container-guard",
+      { connection: connectionOf(ssh), create: "sh -s", stdin: guardScript, triggers: [createHash("sha256").update(guardScript).digest("hex"), args.serverId] },
+      { ...child, dependsOn: [args.serverReady] },
+    );
+
     const networks = Object.fromEntries(
       NETWORK_NAMES.map((n) => {
         const net = topology.networks[n];
@@ -126,7 +137,7 @@ export class Containers extends pulumi.ComponentResource {
         {
           ...onVm,
           deleteBeforeReplace: true,
-          dependsOn: [prepare, egress, config.push, args.imageBuilds[service].build, ...waits, ...Object.values(networks)],
+          dependsOn: [prepare, egress, guard, config.push, args.imageBuilds[service].build, ...waits, ...Object.values(networks)],
         },
       );
       if (service === "postgres") database = args.databaseSetup(containers.postgres as docker.Container);

@@ -99,4 +99,16 @@ describe("the isolation graph on the VM", () => {
       assert.ok(push?.secretInputs.includes("stdin"), `${s} push carries the password as a secret`);
     }
   });
+
+  it("installs the container guard on the server before any container starts", () => {
+    const guard = ev.resources.find((r) => r.type === "command:remote:Command" && r.name === "container-guard");
+    assert.ok(guard);
+    const script = String(guard.inputs.stdin);
+    assert.match(script, /apt-get install -y -q nftables/);
+    assert.match(script, /systemctl restart mailstack-guard\.service/);
+    assert.match(script, /chmod 0600/);
+    const ruleset = Buffer.from(/guard\.nft\.tmp' <<'MAILSTACK_FILE'\n([^]*?)\nMAILSTACK_FILE/.exec(script)?.[1].replace(/\n/g, "") ?? "", "base64").toString();
+    assert.match(ruleset, /^    ip daddr 169\.254\.169\.254 reject$/m);
+    for (const c of ofType("docker:index/container:Container")) assert.ok(c.options.dependencies.includes("container-guard"), c.name);
+  });
 });

@@ -74,3 +74,57 @@ export function guardRuleset(topo: Pick<Topology, "networks" | "namePrefix" | "k
     "",
   ].join("\n");
 }
+
+/** Where the VM keeps the guard ruleset, and the unit that loads it before Docker starts. */
+export const GUARD_FILE = "/etc/mailstack/guard.nft";
+export const GUARD_UNIT_NAME = "mailstack-guard.service";
+
+/**
+ * Loads the guard before Docker starts (and so before any container runs): nftables tables do
+ * not survive a reboot. Wanted by docker.service rather than required: a guard that fails to load
+ * is an error in the journal, not a mail outage.
+ */
+export const GUARD_UNIT = [
+  "[Unit]",
+  "Description=Container guard: no cloud metadata, no routing between the mail stack's networks",
+  "Before=docker.service",
+  "",
+  "[Service]",
+  "Type=oneshot",
+  "RemainAfterExit=yes",
+  `ExecStart=/usr/sbin/nft -f ${GUARD_FILE}`,
+  "ExecStop=/usr/sbin/nft delete table inet mailstack-guard",
+  "",
+  "[Install]",
+  "WantedBy=docker.service multi-user.target",
+  "",
+].join("\n");
+
+const heredoc = (path: string, content: string) => [
+  `base64 -d > '${path}.tmp' <<'MAILSTACK_FILE'`,
+  ...(Buffer.from(content, "utf8").toString("base64").match(/.{1,76}/g) ?? []),
+  "MAILSTACK_FILE",
+  `mv -f '${path}.tmp' '${path}'`,
+];
+
+/**
+ * Shell (sh -s, as root on the VM) that installs and (re)loads the guard on a server of any age:
+ * cloud-init writes the same files at the first boot, but a server's user data never changes
+ * after that, so this is how an existing server gets the guard and every later change to it.
+ * Also keeps cloud-init's copies of the user data (which hold the SSH host private key) readable
+ * by root alone; no container mounts anything outside the volume anyway.
+ */
+export function guardInstallScript(topo: Pick<Topology, "networks" | "namePrefix" | "kind">): string {
+  return [
+    "set -eu",
+    "command -v nft >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables; }",
+    "install -d -m 0755 /etc/mailstack",
+    ...heredoc(GUARD_FILE, guardRuleset(topo)),
+    ...heredoc(`/etc/systemd/system/${GUARD_UNIT_NAME}`, GUARD_UNIT),
+    "systemctl daemon-reload",
+    `systemctl enable ${GUARD_UNIT_NAME}`,
+    `systemctl restart ${GUARD_UNIT_NAME}`,
+    "find /var/lib/cloud -name 'user-data.txt*' -exec chmod 0600 {} +",
+    "",
+  ].join("\n");
+}
