@@ -43,7 +43,7 @@ const secrets: ServiceSecrets = {
   dkimPrivateKeys: { "example.com": fakeKey("DKIMCOM"), "example.org": fakeKey("DKIMORG") },
   relayPassword: "relay-secret-6",
 };
-const secretValues = ["pg-SUPER-secret-1", "mail-DB-secret-2", "rc-DB-secret-3", "mp-DB-secret-7", "rspamd-UI-secret-4", "DKIMCOM", "DKIMORG", "relay-secret-6"];
+const secretValues = ["pg-SUPER-secret-1", "mail-DB-secret-2", "rc-DB-secret-3", "mp-DB-secret-7", "rspamd-UI-secret-4", "valkeyTestPassword5", "DKIMCOM", "DKIMORG", "relay-secret-6"];
 const MAIL_SERVICES = ["postfix", "dovecot", "rspamd", "valkey", "postgres"];
 const renderMailFiles = (...args: Parameters<typeof renderServiceFiles>) => renderServiceFiles(...args).filter((f) => MAIL_SERVICES.includes(f.service));
 const file = (files: RenderedFile[], service: string, path: string) => {

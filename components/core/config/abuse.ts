@@ -132,9 +132,14 @@ export const BAN_DEFAULTS: BansConfig = {
 type Problem = (path: (string | number)[], message: string) => void;
 type Partialish<T> = { [K in keyof T]?: T[K] | undefined };
 
-/** A day limit smaller than the hour limit is a typo: the hour limit could never be reached. */
-function sendLimitProblems(l: SendLimits, path: (string | number)[], problem: Problem): void {
+/**
+ * A day limit smaller than the hour limit is a typo: the hour limit could never be reached.
+ * `judged` limits the check to pairs where one of the two values was set there (a mailbox is not
+ * blamed for the stack's own pair).
+ */
+function sendLimitProblems(l: SendLimits, path: (string | number)[], problem: Problem, judged?: Partialish<SendLimits>): void {
   for (const [hour, day] of [["messagesPerHour", "messagesPerDay"], ["recipientsPerHour", "recipientsPerDay"]] as const) {
+    if (judged !== undefined && judged[hour] === undefined && judged[day] === undefined) continue;
     if (l[hour] > 0 && l[day] > 0 && l[day] < l[hour]) {
       problem([...path, day], `${l[day]} is smaller than ${hour} (${l[hour]}); the hourly limit could never be reached. Raise ${day} or lower ${hour}`);
     }
@@ -169,7 +174,7 @@ export function mailboxSendLimits(stack: SendLimits, own: Partialish<SendLimits>
     recipientsPerDay: own?.recipientsPerDay ?? stack.recipientsPerDay,
   };
   // Judged only where the mailbox set something: the stack's own pair is reported once, above.
-  if (own !== undefined && Object.values(own).some((v) => v !== undefined)) sendLimitProblems(l, ["mailboxes", index, "limits"], problem);
+  if (own !== undefined) sendLimitProblems(l, ["mailboxes", index, "limits"], problem, own);
   return l;
 }
 
