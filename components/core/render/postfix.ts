@@ -17,6 +17,18 @@ export function outboundRoute(cfg: MailConfig, topo: Topology): { host: string; 
   return { host: "", auth: false };
 }
 
+/** Postfix's smtpd_recipient_limit default: the cap when a mailbox has no recipient limit. */
+const POSTFIX_RECIPIENT_LIMIT = 1000;
+
+/**
+ * Recipients one submitted message may have: the largest number any mailbox may send to within
+ * an hour (its hour or, if smaller, day limit), at most Postfix's default of 1000.
+ */
+export function submissionRecipientLimit(cfg: MailConfig): number {
+  const perMailbox = (l: MailConfig["limits"]["send"]) => Math.min(...[l.recipientsPerHour, l.recipientsPerDay].map((n) => (n > 0 ? n : POSTFIX_RECIPIENT_LIMIT)));
+  return Math.min(POSTFIX_RECIPIENT_LIMIT, Math.max(perMailbox(cfg.limits.send), ...cfg.mailboxes.map((m) => perMailbox(m.sendLimits))));
+}
+
 export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const dir = topo.configDirs.postfix;
   const pg = topo.internal.postgres;
@@ -51,6 +63,7 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
   };
   const master: TemplateValues = {
     hostname: cfg.hostname,
+    submissionRecipientLimit: submissionRecipientLimit(cfg),
     smtpPort: CONTAINER_PORTS.smtp,
     submissionPort: CONTAINER_PORTS.submission,
     submissionsPort: CONTAINER_PORTS.submissions,
