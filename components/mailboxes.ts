@@ -16,7 +16,7 @@ import * as random from "@pulumi/random";
 import type { MailConfig } from "./core/config/config";
 import { databaseSetupScript } from "./core/remote/databaseSetup";
 import { mailboxSyncSql } from "./core/remote/mailboxSync";
-import type { Topology } from "./core/topology";
+import { containerName, type Topology } from "./core/topology";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface MailboxesArgs {
@@ -59,7 +59,7 @@ export class Mailboxes extends pulumi.ComponentResource {
       {
         connection: connectionOf(args.ssh),
         // No secret in the script: role passwords come from the pushed roles.sql, hashes on stdin.
-        create: databaseSetupScript(args.topology, { container: args.databaseContainer }),
+        create: databaseSetupScript(args.topology, { container: args.databaseContainer, dovecotContainer: containerName(args.topology, "dovecot") }),
         stdin: sql,
         triggers: [sqlHash, args.databaseFilesHash, args.serverId],
         logging: "none",

@@ -1,5 +1,5 @@
 // Generates the stack's internal secrets (database roles, Roundcube's des_key, the Rspamd
-// controller password and its salt) as random.RandomPassword resources, and assembles them with
+// controller password and its salt, Valkey's password) as random.RandomPassword resources, and assembles them with
 // the DKIM keys and the relay password into the ServiceSecrets the renderer needs, as one secret
 // Output. It never renders or pushes anything.
 import * as pulumi from "@pulumi/pulumi";
@@ -29,13 +29,14 @@ export class ServiceSecretValues extends pulumi.ComponentResource {
     const desKey = password("roundcube-des-key", 24);
     const rspamd = password("rspamd-controller-password", 32);
     const salt = password("rspamd-controller-salt", 16);
+    const valkey = password("valkey-password", 32);
     this.postgresPassword = postgres;
     const relay: pulumi.Output<string | undefined> = args.relayPassword ?? pulumi.output(undefined);
     // pulumi.all takes at most eight typed inputs: the passwords as one list, then the rest.
-    const passwords = pulumi.all([postgres, mailDb, roundcubeDb, mailPasswordDb, desKey, rspamd, salt]);
+    const passwords = pulumi.all([postgres, mailDb, roundcubeDb, mailPasswordDb, desKey, rspamd, salt, valkey]);
     this.values = pulumi.secret(
       pulumi.all([passwords, args.dkimPrivateKeys, relay]).apply(
-        ([[p, m, r, mp, d, rc, s], dkim, rl]): ServiceSecrets => ({
+        ([[p, m, r, mp, d, rc, s, v], dkim, rl]): ServiceSecrets => ({
           postgresPassword: p,
           mailDbPassword: m,
           roundcubeDbPassword: r,
@@ -43,6 +44,7 @@ export class ServiceSecretValues extends pulumi.ComponentResource {
           roundcubeDesKey: d,
           rspamdControllerPassword: rc,
           rspamdControllerSalt: s,
+          valkeyPassword: v,
           dkimPrivateKeys: dkim,
           ...(rl === undefined ? {} : { relayPassword: rl }),
         }),

@@ -78,6 +78,8 @@ export function ensureSecrets(stateDir: string, cfg: MailConfig): LocalSecrets {
     roundcubeDesKey: stored.roundcubeDesKey ?? token(18),
     rspamdControllerPassword: stored.rspamdControllerPassword ?? token(),
     rspamdControllerSalt: stored.rspamdControllerSalt ?? token(15),
+    // Letters and digits only (hex): it goes into valkey.conf and Rspamd's UCL unquoted-safe.
+    valkeyPassword: stored.valkeyPassword ?? randomBytes(24).toString("hex"),
     dkimPrivateKeys: dkimPrivate,
     ...(stored.relayPassword !== undefined ? { relayPassword: stored.relayPassword } : {}),
   };

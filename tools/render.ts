@@ -84,6 +84,7 @@ export function renderStack(stack: string, out: string, root = REPO_ROOT, log: (
     roundcubeDesKey: stand(24),
     rspamdControllerPassword: stand(32),
     rspamdControllerSalt: stand(32),
+    valkeyPassword: stand(32),
     dkimPrivateKeys: Object.fromEntries(cfg.domains.map((d) => [d.name, stand(40)])),
     ...(cfg.relay ? { relayPassword: stand(32) } : {}),
   };
@@ -95,6 +96,7 @@ export function renderStack(stack: string, out: string, root = REPO_ROOT, log: (
     secrets.roundcubeDesKey,
     secrets.rspamdControllerPassword,
     rspamdPasswordHash(secrets.rspamdControllerPassword, secrets.rspamdControllerSalt),
+    secrets.valkeyPassword,
     ...Object.values(secrets.dkimPrivateKeys),
     ...(secrets.relayPassword !== undefined ? [secrets.relayPassword] : []),
   ];

@@ -2,13 +2,14 @@
 // own images, in production on the VM and locally on this machine, so everything as the daemons
 // see it (container names on the service networks, standard ports, paths inside containers) is
 // the same in both topologies. What differs is the host side: where the host folders live (the
-// Hetzner volume, or .local/data), the prefix of container and network names, the host addresses
-// and ports the public services are published on, the ACME CA, and where outbound mail goes.
-// Templates take every host, port and path from here; none is hard-coded. Pure constants.
+// Hetzner volume, or .local/data), the prefix of container and network names, the networks'
+// subnets, the host addresses and ports the public services are published on, the ACME CA, and
+// where outbound mail goes. Templates take every host, port and path from here; none is
+// hard-coded. Pure constants.
 import { join } from "node:path";
 
 /** Every long-running service of a mail stack, one container each. */
-export const SERVICES = ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"] as const;
+export const SERVICES = ["certbot", "dovecot", "fail2ban", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export interface Endpoint {
@@ -30,12 +31,37 @@ export interface PublicPorts {
 /** What the public services listen on inside their containers, in every topology. */
 export const CONTAINER_PORTS: PublicPorts = { smtp: 25, submission: 587, submissions: 465, imap: 143, imaps: 993, sieve: 4190, http: 80, https: 443 };
 
+/**
+ * The engine networks of a stack. Each joins only the containers that talk over it
+ * (containerSpecs.ts NETWORK_MEMBERS), so a compromised container reaches only its own peers:
+ *  - mail: Postfix, Dovecot, Rspamd; the mail ports are published here, and it is the way out
+ *    for Postfix's outbound mail and Rspamd's DNS lookups (the milter and the learning
+ *    controller are reached over it too);
+ *  - web: nginx and certbot (and pebble locally); ports 80/443 and certbot's way to the ACME CA;
+ *  - webmail: nginx to Roundcube's FastCGI;
+ *  - mailaccess: Roundcube to IMAP, ManageSieve and submission;
+ *  - maildb: Postfix and Dovecot to PostgreSQL (role mailserver, database mail);
+ *  - webmaildb: Roundcube to PostgreSQL (roles roundcube and mailpassword);
+ *  - rspamdstore: Rspamd to Valkey;
+ *  - mailsubmit: Dovecot to Postfix's internal submission port (Sieve vacation and redirect,
+ *    quota warnings), which admits this network's addresses without AUTH: Dovecot and Postfix
+ *    alone, so no other container can send as our domains through it.
+ * The Unbound resolver joins "mail" (its way out) at a fixed address, for Postfix and Rspamd.
+ * The last six are internal: no way out of the host, nothing published. LMTP, SASL and the
+ * quota policy are on no network at all: Dovecot serves them on Unix sockets in a folder only
+ * Postfix mounts (paths.postfixDovecotSockets).
+ */
+export const NETWORK_NAMES = ["mail", "web", "webmail", "mailaccess", "maildb", "webmaildb", "rspamdstore", "mailsubmit"] as const;
+export type NetworkName = (typeof NETWORK_NAMES)[number];
+
 export interface ServiceNetwork {
   /** Engine network name (prefixed like the containers). */
   name: string;
   ipv4Subnet: string;
-  /** Production only: the VM source-NATs it to the mail host's IPv6 address. */
+  /** Production only, on the two published networks: the VM DNATs IPv6 clients to it. */
   ipv6Subnet?: string;
+  /** No route out of the host and no published port (Docker/podman `internal`). */
+  internal: boolean;
 }
 
 export interface Topology {
@@ -48,17 +74,12 @@ export interface Topology {
   publicBind: string[];
   /** Host ports clients dial (published); inside the containers the services use CONTAINER_PORTS. */
   ports: PublicPorts;
-  /** The one engine network the services share, reached by service name. */
-  network: ServiceNetwork;
+  /** The engine networks, each joined only by the containers that talk over it. */
+  networks: Record<NetworkName, ServiceNetwork>;
   /** Internal endpoints services use to reach each other: network alias and container port. */
   internal: {
     postgres: Endpoint;
     valkey: Endpoint;
-    lmtp: Endpoint;
-    /** Dovecot's SASL auth service for Postfix. */
-    sasl: Endpoint;
-    /** Dovecot's quota policy service for Postfix (refuses over-quota mail at RCPT). */
-    quotaPolicy: Endpoint;
     milter: Endpoint;
     rspamdController: Endpoint;
     /** Roundcube's PHP FastCGI endpoint behind nginx. */
@@ -107,6 +128,13 @@ export interface Topology {
     tlsKey: string;
     /** CA bundle Roundcube checks the IMAP/SMTP/Sieve certificates against. */
     webmailTrustedCa: string;
+    /**
+     * Dovecot's LMTP, SASL and quota-policy sockets (DOVECOT_SOCKETS), in a folder that only
+     * the Dovecot and Postfix containers mount: reachable from no network.
+     */
+    postfixDovecotSockets: string;
+    /** Where Dovecot writes failed logins for fail2ban (one JSON event a line). */
+    authFailureLog: string;
   };
   /** Log destinations: the container runtime keeps stdout/stderr. */
   logs: { postfix: string; dovecot: string; rspamd: string };
@@ -146,12 +174,17 @@ export const VOLUME_MOUNT = "/srv/mail";
 /** Let's Encrypt's production ACME directory; staging certificates would fail every client. */
 export const LETS_ENCRYPT_DIRECTORY = "https://acme-v02.api.letsencrypt.org/directory";
 
+/** Socket names in paths.postfixDovecotSockets; Dovecot creates them, Postfix connects. */
+export const DOVECOT_SOCKETS = { lmtp: "lmtp", sasl: "auth", quotaPolicy: "quota-status" } as const;
+
+/** The full path of one of Dovecot's sockets for Postfix, as both containers see it. */
+export function dovecotSocket(topo: Pick<Topology, "paths">, which: keyof typeof DOVECOT_SOCKETS): string {
+  return `${topo.paths.postfixDovecotSockets}/${DOVECOT_SOCKETS[which]}`;
+}
+
 const internal: Topology["internal"] = {
   postgres: { host: "postgres", port: 5432 },
   valkey: { host: "valkey", port: 6379 },
-  lmtp: { host: "dovecot", port: 24 },
-  sasl: { host: "dovecot", port: 12345 },
-  quotaPolicy: { host: "dovecot", port: 12340 },
   milter: { host: "rspamd", port: 11332 },
   rspamdController: { host: "rspamd", port: 11334 },
   roundcubeFpm: { host: "roundcube", port: 9000 },
@@ -166,14 +199,15 @@ const internal: Topology["internal"] = {
 /**
  * The only services that may reach Postfix's internal submission port: it relays without AUTH, so
  * anything that reaches it can send as our domains. Postfix admits it by network
- * (internalSubmissionNetworks); a split of the service network must keep Dovecot, and only Dovecot,
- * on the network Postfix admits there.
+ * (internalSubmissionNetworks): the "mailsubmit" network, which containerSpecs' NETWORK_MEMBERS
+ * gives to these and Postfix alone (a unit test holds the two together).
  */
 export const INTERNAL_SUBMISSION_CLIENTS: readonly ServiceName[] = ["dovecot"];
 
-/** The networks Postfix's internal submission port admits (the services' network today). */
-export function internalSubmissionNetworks(topo: Pick<Topology, "network">): string[] {
-  return [topo.network.ipv4Subnet, ...(topo.network.ipv6Subnet ? [`[${topo.network.ipv6Subnet.replace("/", "]/")}`] : [])];
+/** The networks Postfix's internal submission port admits: the mailsubmit network's. */
+export function internalSubmissionNetworks(topo: Pick<Topology, "networks">): string[] {
+  const n = topo.networks.mailsubmit;
+  return [n.ipv4Subnet, ...(n.ipv6Subnet ? [`[${n.ipv6Subnet.replace("/", "]/")}`] : [])];
 }
 
 const configDirs = Object.fromEntries([...SERVICES].map((s) => [s, "/config"])) as Record<ServiceName, string>;
@@ -195,6 +229,24 @@ const containerPaths: Topology["paths"] = {
   tlsCert: "/etc/mail-tls/mail/fullchain.pem",
   tlsKey: "/etc/mail-tls/mail/privkey.pem",
   webmailTrustedCa: "/etc/ssl/certs/ca-certificates.crt",
+  postfixDovecotSockets: "/run/dovecot-postfix",
+  authFailureLog: "/var/log/mailstack-auth/failures.json",
+};
+
+/**
+ * Production networks. "mailstack" keeps the name and subnets of the one network earlier
+ * versions had, so the VM's IPv6 egress rule (written by cloud-init at the first boot, with this
+ * subnet) still matches Postfix's outbound mail. The web network's IPv6 needs no such rule.
+ */
+const productionNetworks: Record<NetworkName, ServiceNetwork> = {
+  mail: { name: "mailstack", ipv4Subnet: "172.30.25.0/24", ipv6Subnet: "fd00:6d61:696c:19::/64", internal: false },
+  web: { name: "mailstack-web", ipv4Subnet: "172.30.26.0/24", ipv6Subnet: "fd00:6d61:696c:1a::/64", internal: false },
+  webmail: { name: "mailstack-webmail", ipv4Subnet: "172.30.27.0/24", internal: true },
+  mailaccess: { name: "mailstack-mailaccess", ipv4Subnet: "172.30.28.0/24", internal: true },
+  maildb: { name: "mailstack-maildb", ipv4Subnet: "172.30.29.0/24", internal: true },
+  webmaildb: { name: "mailstack-webmaildb", ipv4Subnet: "172.30.30.0/24", internal: true },
+  rspamdstore: { name: "mailstack-rspamdstore", ipv4Subnet: "172.30.31.0/24", internal: true },
+  mailsubmit: { name: "mailstack-mailsubmit", ipv4Subnet: "172.30.32.0/24", internal: true },
 };
 
 /** On the VM: every service in its own container, data under /srv/mail. */
@@ -204,7 +256,7 @@ export const productionTopology: Topology = {
   namePrefix: "",
   publicBind: ["0.0.0.0", "::"],
   ports: { ...CONTAINER_PORTS },
-  network: { name: "mailstack", ipv4Subnet: "172.30.25.0/24", ipv6Subnet: "fd00:6d61:696c:19::/64" },
+  networks: productionNetworks,
   internal,
   acme: { issuer: "letsencrypt", directory: LETS_ENCRYPT_DIRECTORY },
   configDirs,
@@ -233,7 +285,8 @@ export function localInstance(env: Record<string, string | undefined> = process.
 /**
  * The local stack's test networks, from 198.18.0.0/15 (RFC 2544's range for test networks), never
  * routed anywhere but between these networks and the host.
- *  - services: the engine network the containers share;
+ *  - services: the engine networks (the same graph as production, see NETWORK_NAMES), one /24
+ *    each: 198.18.<16n>.0 to 198.18.<16n+7>.0;
  *  - outside: a veth pair into a network namespace that plays the internet. The host end
  *    (hostAddress) is where the stack's ports are published for the outside, as the VM publishes
  *    them on its public address; clients in the namespace use the source addresses.
@@ -241,14 +294,21 @@ export function localInstance(env: Record<string, string | undefined> = process.
 export function localNetworks(instance = 0) {
   const prefix = instance === 0 ? "mailstack" : `mailstack${instance}`;
   const o = instance * 16;
+  // The outside network takes the /24 after the service networks' (16 per instance: room to grow).
+  const outside = o + NETWORK_NAMES.length;
+  const services = Object.fromEntries(
+    NETWORK_NAMES.map((n, i) => [n, { name: `${prefix}-${n}`, ipv4Subnet: `198.18.${o + i}.0/24`, internal: productionNetworks[n].internal }]),
+  ) as Record<NetworkName, ServiceNetwork>;
   return {
-    services: { name: `${prefix}-local`, ipv4Subnet: `198.18.${o}.0/24` },
+    services,
+    /** The single network of earlier versions, removed by `up` and `down` when it is left over. */
+    legacy: `${prefix}-local`,
     outside: {
       netns: `${prefix}-outside`,
       hostInterface: `msout${instance}`,
       prefixLength: 24,
-      hostAddress: `198.18.${o + 7}.1`,
-      sources: [2, 3, 4, 5, 6].map((h) => `198.18.${o + 7}.${h}`),
+      hostAddress: `198.18.${outside}.1`,
+      sources: [2, 3, 4, 5, 6].map((h) => `198.18.${outside}.${h}`),
     },
   };
 }
@@ -273,7 +333,7 @@ export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint
     namePrefix: n === 0 ? "mailstack-" : `mailstack${n}-`,
     publicBind: ["127.0.0.1", nets.outside.hostAddress],
     ports: { smtp: base + 25, submission: base + 587, submissions: base + 465, imap: base + 143, imaps: base + 993, sieve: base + 4190, http: base + 80, https: base + 443 },
-    network: { ...nets.services },
+    networks: nets.services,
     acme: { issuer: "pebble", directory: "https://pebble:14000/dir" },
     // Roundcube checks the mail certificates against pebble's root, which the pebble container
     // publishes into the test CA folder (see containerSpecs).
@@ -287,18 +347,25 @@ export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint
 }
 
 /**
- * The resolver's fixed address on the service network (host 53 of its IPv4 subnet): the engine's
+ * The resolver's fixed address on the mail network (host 53 of its IPv4 subnet): the engine's
  * per-container `dns` option takes an address, not a name.
  */
-export function resolverAddress(topo: Pick<Topology, "network">): string {
-  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(topo.network.ipv4Subnet);
-  if (m === null) throw new Error(`the service network ${topo.network.ipv4Subnet} must be a /24 (the resolver takes its host 53)`);
+export function resolverAddress(topo: Pick<Topology, "networks">): string {
+  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(topo.networks.mail.ipv4Subnet);
+  if (m === null) throw new Error(`the mail network ${topo.networks.mail.ipv4Subnet} must be a /24 (the resolver takes its host 53)`);
   return `${m[1]}.53`;
 }
 
 /** The host folder behind a path under the topology's host root. */
 export function hostPath(topo: Topology, rel: string): string {
   return join(topo.hostRoot, rel);
+}
+
+/** Every subnet of the stack's networks (IPv4 and IPv6), sorted: "the stack's own addresses". */
+export function stackSubnets(topo: Pick<Topology, "networks">): { v4: string[]; v6: string[] } {
+  const nets = NETWORK_NAMES.map((n) => topo.networks[n]);
+  const uniq = (xs: string[]) => [...new Set(xs)].sort();
+  return { v4: uniq(nets.map((n) => n.ipv4Subnet)), v6: uniq(nets.flatMap((n) => (n.ipv6Subnet === undefined ? [] : [n.ipv6Subnet]))) };
 }
 
 /** The engine name of a service's container. */

@@ -61,5 +61,29 @@ BEGIN
 END
 $$;
 REVOKE ALL ON FUNCTION mailstack_set_password(text, text, text) FROM PUBLIC;
+
+-- Dovecot's login check (files/dovecot/dovecot.conf passdb): the stored bcrypt hash is checked
+-- here, and what comes back is a SHA-256 of the password, which Dovecot verifies and keeps in its
+-- auth cache, so a cached login costs no bcrypt. A wrong password gets the SHA-256 of a value the
+-- password can never be, so Dovecot logs a plain "Password mismatch". Every stored flavour is
+-- bcrypt ($2a$ from Pulumi, $2b$ from bcryptjs, $2y$ from the webmail; "{BLF-CRYPT}" in front
+-- from doveadm); anything else never matches.
+CREATE OR REPLACE FUNCTION mailstack_verified_password(p_stored text, p_plain text)
+RETURNS text LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = public, pg_temp AS $$
+DECLARE
+  bare text := regexp_replace(p_stored, '^\{BLF-CRYPT\}', '');
+  as2a text;
+BEGIN
+  IF bare ~ '^\$2[aby]\$' THEN
+    as2a := '$2a$' || substr(bare, 5);
+    IF crypt(p_plain, as2a) = as2a THEN
+      RETURN '{SHA256}' || encode(digest(p_plain, 'sha256'), 'base64');
+    END IF;
+  END IF;
+  RETURN '{SHA256}' || encode(digest('mailstack: no such password ' || p_plain, 'sha256'), 'base64');
+END
+$$;
+REVOKE ALL ON FUNCTION mailstack_verified_password(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION mailstack_verified_password(text, text) TO mailserver;
 GRANT USAGE ON SCHEMA public TO mailpassword;
 GRANT EXECUTE ON FUNCTION mailstack_set_password(text, text, text) TO mailpassword;

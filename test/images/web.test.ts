@@ -31,6 +31,7 @@ import { FILES_DIR, REPO_ROOT } from "../../components/core/paths";
 import { certHookEnv } from "../../components/core/remote/certSync";
 import { localInstance, localTopology, productionTopology, type ServiceName, type Topology } from "../../components/core/topology";
 import { ensureImages } from "../../local/engine/buildImages";
+import { onOneNetwork } from "./oneNetwork";
 import { execIn, ensureNetwork, logsTail, removeContainer, removeNetwork, runOnce, startContainer } from "../../local/engine/containers";
 import { connectEngine } from "../../local/engine/engine";
 import { devSecrets, loadStack, renderDev, renderInto } from "../../tools/dev/renderDev";
@@ -215,7 +216,7 @@ describe("certificates from pebble through nginx, installed by the hook; webmail
     const r = newRoot();
     // The local topology under a temp root, with this test's container names and network (so
     // PostgreSQL's pg_hba, rendered from the topology, admits Roundcube from it).
-    topo = { ...localTopology(r), namePrefix: PREFIX, network: { name: NETWORK.name, ipv4Subnet: NETWORK.ipv4Subnet } };
+    topo = { ...onOneNetwork(localTopology(r), NETWORK), namePrefix: PREFIX };
     renderInto(cfg, topo);
     certs = webCertificates(cfg, topo);
     reloadLog = join(r, "reloads.log");
@@ -226,7 +227,7 @@ describe("certificates from pebble through nginx, installed by the hook; webmail
     }
     for (const s of SERVICES) await removeContainer(docker, name(s), 1);
     await removeNetwork(docker, NETWORK.name);
-    await ensureNetwork(docker, NETWORK);
+    await ensureNetwork(docker, topo.networks.web);
 
     // The order the local runner follows: pebble, the hook (temporary certificates), nginx and
     // certbot; the hook again once certbot is done. Roundcube after PostgreSQL has its roles.
@@ -336,7 +337,7 @@ describe("certificates from pebble through nginx, installed by the hook; webmail
     const before = await address();
     await removeContainer(docker, name("roundcube"), 5);
     // Another container takes the freed address, so the new Roundcube gets a different one.
-    await startContainer(docker, { ...spec("nginx"), name: `${PREFIX}filler`, command: ["sleep", "600"], mounts: [], ports: [], network: { name: NETWORK.name, aliases: [] } }, "test");
+    await startContainer(docker, { ...spec("nginx"), name: `${PREFIX}filler`, command: ["sleep", "600"], mounts: [], ports: [], networks: [{ name: NETWORK.name, aliases: [] }] }, "test");
     await startContainer(docker, spec("roundcube"), "test");
     const after = await address();
     assert.notEqual(after, before, "the new Roundcube container kept its address; the test proves nothing");

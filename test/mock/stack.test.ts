@@ -81,7 +81,7 @@ describe("the example customer's stack", () => {
 
   it("runs every container with restart, health check, delete-before-replace and a config hash label", () => {
     const containers = ofType("docker:index/container:Container");
-    assert.deepEqual(containers.map((c) => c.name).sort(), ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"]);
+    assert.deepEqual(containers.map((c) => c.name).sort(), ["certbot", "dovecot", "fail2ban", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"]);
     for (const c of containers) {
       assert.equal(c.options.deleteBeforeReplace, true, c.name);
       assert.equal(c.inputs.restart, "unless-stopped", c.name);
@@ -98,7 +98,7 @@ describe("the example customer's stack", () => {
     assert.deepEqual(published("postfix"), [25, 465, 587]);
     assert.deepEqual(published("dovecot"), [143, 993, 4190]);
     assert.deepEqual(published("nginx"), [80, 443]);
-    for (const internal of ["postgres", "valkey", "rspamd", "roundcube", "certbot"]) assert.deepEqual(published(internal), [], internal);
+    for (const internal of ["postgres", "valkey", "rspamd", "roundcube", "certbot", "fail2ban"]) assert.deepEqual(published(internal), [], internal);
   });
 
   it("runs only our own images, built on the VM from the debootstrap base, and pulls nothing", () => {
@@ -125,7 +125,7 @@ describe("the example customer's stack", () => {
       assert.match(conn.hostKey ?? "", /^ssh-ed25519 /, `${c.name} pins the host key`);
     }
     const pushes = commands.filter((c) => c.name.startsWith("push-config-"));
-    assert.equal(pushes.length, 9);
+    assert.equal(pushes.length, 10);
     for (const c of [...pushes, one("command:remote:Command", "mailbox-sync")]) {
       assert.equal(c.inputs.logging, "none", c.name);
       assert.ok(c.secretInputs.includes("stdin"), `${c.name} stdin is secret`);

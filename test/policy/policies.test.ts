@@ -125,7 +125,7 @@ test("the program's own firewall, containers and images pass the guards", async 
   const rules = inboundRules(cfg, productionTopology);
   assert.deepEqual(await violations(firewallPorts, fakeArgs(types.HCLOUD_FIREWALL, { rules })), []);
   const specs = containerSpecs(cfg, productionTopology, imagePlans(productionTopology)).filter((s) => !s.testOnly);
-  assert.equal(specs.length, 8);
+  assert.equal(specs.length, 10);
   for (const spec of specs) {
     const props = { image: spec.imageTag, ports: spec.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp })) };
     assert.deepEqual(await violations(privateDatastores, fakeArgs(types.DOCKER_CONTAINER, props)), [], spec.service);

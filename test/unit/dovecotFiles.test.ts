@@ -34,6 +34,7 @@ const secrets: ServiceSecrets = {
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-UI-secret-4",
   rspamdControllerSalt: "salt-5",
+  valkeyPassword: "valkeyTestPassword5",
   dkimPrivateKeys: {},
 };
 
@@ -58,9 +59,11 @@ describe("dovecotFiles", () => {
     assert.equal(file("sieve/rspamd-learn.sh").mode, 0o755);
   });
 
-  it("starts with dovecot_config_version and listens on the ports Postfix and clients use", () => {
+  it("starts with dovecot_config_version, listens on the client ports, and serves Postfix on sockets only", () => {
     assert.match(conf, /^(#[^\n]*\n|\n)*dovecot_config_version = 2\.4\.1\n/);
-    for (const port of [143, 993, 4190, 24, 12345, 12340]) assert.match(conf, new RegExp(`^    port = ${port}$`, "m"));
+    const ports = [...conf.matchAll(/^ +port = (\d+)$/gm)].map((m) => Number(m[1])).sort((a, b) => a - b);
+    assert.deepEqual(ports, [143, 993, 4190]);
+    for (const s of ["lmtp", "auth", "quota-status"]) assert.match(conf, new RegExp(`^  unix_listener /run/dovecot-postfix/${s} \\{\n    group = postfix\n    mode = 0660\n  \\}$`, "m"));
     assert.match(file("dovecot-sql.conf.ext").content, /^pgsql postgres \{$/m);
     assert.match(file("sieve/rspamd-learn.sh").content, /"http:\/\/rspamd:11334\/learn\$1"/);
   });
@@ -71,11 +74,22 @@ describe("dovecotFiles", () => {
     assert.match(conf, /^  path = \/var\/mail\/sieve\/%\{user \| domain\}\/%\{user \| username\}\/scripts$/m);
   });
 
-  it("renders the same files for the local stack: it runs the same containers", () => {
-    const local = dovecotFiles(cfg, secrets, localTopology("/tmp/state"));
+  it("renders the same files for the local stack but for the webmail network's subnet: it runs the same containers", () => {
+    const localTopo = localTopology("/tmp/state");
+    const local = dovecotFiles(cfg, secrets, localTopo);
+    const prodNet = productionTopology.networks.mailaccess.ipv4Subnet;
+    assert.match(conf, new RegExp(`^login_trusted_networks = ${prodNet.replace(/\./g, "\\.")}$`, "m"));
     assert.deepEqual(
-      local.map((f) => [f.path, f.content, f.mode]),
+      local.map((f) => [f.path, f.content.split(localTopo.networks.mailaccess.ipv4Subnet).join(prodNet), f.mode]),
       files.map((f) => [f.path, f.content, f.mode]),
     );
+  });
+
+  it("checks passwords in PostgreSQL and caches what comes back, and exports failed logins for fail2ban", () => {
+    assert.match(conf, /^auth_cache_size = 10M$/m);
+    assert.match(conf, /^auth_cache_ttl = 5 mins$/m);
+    assert.match(conf, /^  query = SELECT address AS user, mailstack_verified_password\(password, '%\{password\}'\) AS password FROM mailboxes WHERE address = '%\{user \| lower\}' AND active$/m);
+    assert.match(conf, /^  filter = event=auth_passdb_request_finished AND \(result=password_mismatch OR result=user_unknown\)$/m);
+    assert.match(conf, /^  file_path = \/var\/log\/mailstack-auth\/failures\.json$/m);
   });
 });

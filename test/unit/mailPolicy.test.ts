@@ -120,7 +120,7 @@ describe("the stack's resolver", () => {
   const cfg = parse(raw);
   const conf = (topo: typeof productionTopology) => renderServiceFiles(cfg, devSecrets(cfg), topo).find((f) => f.service === "unbound" && f.path === "unbound.conf")!.content;
 
-  it("in production: recursion from the root with the root trust anchor, answering the service network only", () => {
+  it("in production: recursion from the root with the root trust anchor, answering the mail network only", () => {
     const c = conf(productionTopology);
     assert.match(c, /^\s*auto-trust-anchor-file: "\/var\/lib\/unbound\/root\.key"$/m);
     assert.match(c, /^\s*access-control: 0\.0\.0\.0\/0 refuse$/m);
@@ -135,16 +135,32 @@ describe("the stack's resolver", () => {
     const c = conf(localTopology("/tmp/x", { instance: 4 }));
     assert.match(c, /^\s*local-zone: "\." refuse$/m);
     assert.match(c, /^\s*local-data: '_dmarc\.example\.com\. 3600 IN TXT "v=DMARC1; p=reject; .*'$/m);
-    assert.match(c, /^\s*local-data: 'remote\.example\. 300 IN TXT "v=spf1 ip4:198\.18\.71\.0\/24 -all"'$/m);
-    assert.match(c, /^\s*local-data: '2\.71\.18\.198\.in-addr\.arpa\. 300 IN PTR mta1\.remote\.example\.'$/m);
+    assert.match(c, /^\s*local-data: 'remote\.example\. 300 IN TXT "v=spf1 ip4:198\.18\.72\.0\/24 -all"'$/m);
+    assert.match(c, /^\s*local-data: '2\.72\.18\.198\.in-addr\.arpa\. 300 IN PTR mta1\.remote\.example\.'$/m);
     assert.doesNotMatch(c, /auto-trust-anchor-file/);
   });
 
   it("is Postfix's resolver (with trust-ad) and Rspamd's nameserver", () => {
     const specs = containerSpecs(cfg, productionTopology, imagePlans(productionTopology));
     assert.deepEqual(specs.find((s) => s.service === "postfix")?.dns, { servers: ["172.30.25.53"], options: ["trust-ad"], search: [] });
-    assert.equal(specs.find((s) => s.service === "unbound")?.network.ipv4Address, "172.30.25.53");
+    assert.deepEqual(specs.find((s) => s.service === "unbound")?.networks, [{ name: "mailstack", aliases: ["unbound"], ipv4Address: "172.30.25.53" }]);
     const files = renderServiceFiles(cfg, devSecrets(cfg), productionTopology);
     assert.match(files.find((f) => f.path === "local.d/options.inc")!.content, /nameserver = \["172\.30\.25\.53:53"\];/);
+  });
+});
+
+describe("Postfix's internal submission port (no AUTH)", () => {
+  const cfg = parse(raw);
+  it("admits only the mailsubmit network, which Dovecot and Postfix alone join", () => {
+    for (const topo of [productionTopology, localTopology("/tmp/x", { instance: 3 })]) {
+      const specs = containerSpecs(cfg, topo, imagePlans(topo));
+      const onIt = specs.filter((s) => s.networks.some((n) => n.name === topo.networks.mailsubmit.name)).map((s) => s.service);
+      assert.deepEqual(onIt.sort(), ["dovecot", "postfix"]);
+      const master = renderServiceFiles(cfg, devSecrets(cfg), topo).find((f) => f.service === "postfix" && f.path === "master.cf")!.content;
+      const internal = /^588\s+inet[\s\S]*?(?=^\S)/m.exec(master)?.[0] ?? "";
+      assert.match(internal, new RegExp(`-o mynetworks=${topo.networks.mailsubmit.ipv4Subnet.replace(/\./g, "\\.")}\\n`));
+      // No other network of the stack (the webmail's, the mail network Rspamd shares) is admitted.
+      for (const n of ["mail", "mailaccess", "maildb", "web", "webmail"] as const) assert.doesNotMatch(internal, new RegExp(topo.networks[n].ipv4Subnet.replace(/\./g, "\\.")), n);
+    }
   });
 });

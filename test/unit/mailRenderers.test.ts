@@ -39,10 +39,11 @@ const secrets: ServiceSecrets = {
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-UI-secret-4",
   rspamdControllerSalt: "salt-5",
+  valkeyPassword: "valkeyTestPassword5",
   dkimPrivateKeys: { "example.com": fakeKey("DKIMCOM"), "example.org": fakeKey("DKIMORG") },
   relayPassword: "relay-secret-6",
 };
-const secretValues = ["pg-SUPER-secret-1", "mail-DB-secret-2", "rc-DB-secret-3", "mp-DB-secret-7", "rspamd-UI-secret-4", "DKIMCOM", "DKIMORG", "relay-secret-6"];
+const secretValues = ["pg-SUPER-secret-1", "mail-DB-secret-2", "rc-DB-secret-3", "mp-DB-secret-7", "rspamd-UI-secret-4", "valkeyTestPassword5", "DKIMCOM", "DKIMORG", "relay-secret-6"];
 const MAIL_SERVICES = ["postfix", "dovecot", "rspamd", "valkey", "postgres"];
 const renderMailFiles = (...args: Parameters<typeof renderServiceFiles>) => renderServiceFiles(...args).filter((f) => MAIL_SERVICES.includes(f.service));
 const file = (files: RenderedFile[], service: string, path: string) => {
@@ -67,7 +68,9 @@ describe("the mail daemons' rendered files", () => {
 
   it("uses production names and ports, no loopback service address", () => {
     const main = file(prod, "postfix", "main.cf").content;
-    assert.match(main, /^virtual_transport = lmtp:inet:dovecot:24$/m);
+    assert.match(main, /^virtual_transport = lmtp:unix:\/run\/dovecot-postfix\/lmtp$/m);
+    assert.match(main, /^smtpd_sasl_path = \/run\/dovecot-postfix\/auth$/m);
+    assert.match(main, /^    check_policy_service unix:\/run\/dovecot-postfix\/quota-status$/m);
     assert.match(main, /^smtpd_milters = inet:rspamd:11332$/m);
     assert.match(main, /^milter_default_action = tempfail$/m);
     assert.match(main, /^mynetworks = 127\.0\.0\.0\/8 \[::1\]\/128$/m);
@@ -117,20 +120,25 @@ describe("the mail daemons' rendered files", () => {
     assert.throws(() => renderMailFiles(cfg, { ...secrets, mailDbPassword: "a\nquery = DROP" }, productionTopology), /line break/);
   });
 
-  it("opens PostgreSQL to each role's own database from the service network only, and Valkey to the network only", () => {
+  it("opens PostgreSQL to each role's own database from its users' network only, and Valkey to Rspamd with a password", () => {
     const hba = file(prod, "postgres", "pg_hba.conf").content;
     const rules = hba.split("\n").filter((l) => /^(local|host)/.test(l)).map((l) => l.split(/\s+/).slice(0, 4).join(" "));
     assert.deepEqual(rules, [
       "local all postgres peer",
-      "host mail mailserver 172.30.25.0/24",
-      "host roundcube roundcube 172.30.25.0/24",
-      "host mail mailserver fd00:6d61:696c:19::/64",
-      "host roundcube roundcube fd00:6d61:696c:19::/64",
+      `host mail mailserver ${productionTopology.networks.maildb.ipv4Subnet}`,
+      `host mail mailpassword ${productionTopology.networks.webmaildb.ipv4Subnet}`,
+      `host roundcube roundcube ${productionTopology.networks.webmaildb.ipv4Subnet}`,
     ]);
+    assert.notEqual(productionTopology.networks.maildb.ipv4Subnet, productionTopology.networks.webmaildb.ipv4Subnet);
     assert.doesNotMatch(hba, /0\.0\.0\.0\/0|::\/0/);
-    const valkey = file(prod, "valkey", "valkey.conf").content;
-    assert.match(valkey, /^port 6379$/m);
-    assert.match(valkey, /^dir \/var\/lib\/valkey$/m);
+    const valkey = file(prod, "valkey", "valkey.conf");
+    assert.match(valkey.content, /^port 6379$/m);
+    assert.match(valkey.content, /^dir \/var\/lib\/valkey$/m);
+    assert.match(valkey.content, new RegExp(`^requirepass "${secrets.valkeyPassword}"$`, "m"));
+    assert.deepEqual([valkey.secret, valkey.mode], [true, 0o640]);
+    const redis = file(prod, "rspamd", "local.d/redis.conf");
+    assert.match(redis.content, new RegExp(`^password = "${secrets.valkeyPassword}";$`, "m"));
+    assert.deepEqual([redis.secret, redis.mode], [true, 0o640]);
     // The superuser's initial password is a secret file for initdb, readable by postgres's group only.
     const su = file(prod, "postgres", "superuser-password");
     assert.equal(su.secret, true);

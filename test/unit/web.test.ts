@@ -156,7 +156,7 @@ describe("nginx", () => {
 
   it("only the local stack's nginx has the web names as network aliases (pebble resolves them to it)", () => {
     const plans = imagePlans(productionTopology, "");
-    const aliases = (topo: Topology) => containerSpecs(cfg, topo, plans).find((s) => s.service === "nginx")?.network.aliases;
+    const aliases = (topo: Topology) => containerSpecs(cfg, topo, plans).find((s) => s.service === "nginx")?.networks.find((n) => n.name.endsWith("web"))?.aliases;
     assert.deepEqual(aliases(productionTopology), ["nginx"]);
     assert.deepEqual(aliases(local), ["nginx", ...webCertificates(cfg, local).flatMap((c) => c.names)]);
     assert.ok(aliases(local)?.includes("mail.example.com.localhost"));
@@ -301,9 +301,12 @@ describe("Roundcube config.inc.php", () => {
     assert.equal(local.paths.webmailTrustedCa, "/etc/mailstack-test-ca/pebble-root.pem");
   });
 
-  it("enables archive, managesieve and zipdownload; logins default to the first domain", () => {
+  it("enables archive, managesieve, zipdownload and the client-address plugin; logins default to the first domain", () => {
     const php = config(productionTopology);
-    assert.match(php, /^\$config\['plugins'\] = \['archive', 'managesieve', 'password', 'zipdownload'\];$/m);
+    assert.match(php, /^\$config\['plugins'\] = \['archive', 'mailstack_client_ip', 'managesieve', 'password', 'zipdownload'\];$/m);
+    // No XCLIENT: it would let the webmail claim any login at Postfix.
+    assert.doesNotMatch(php, /^\$config\['smtp_xclient/m);
+    assert.match(php, /^\$config\['log_logins'\] = true;$/m);
     // Users change their password through the mail database's one function, as role mailpassword.
     assert.match(php, /^\$config\['password_query'\] = 'SELECT 1 WHERE mailstack_set_password\(%u, %o, %P\)';$/m);
     assert.match(php, /^\$config\['password_db_dsn'\] = 'pgsql:\/\/mailpassword:[^@]+@postgres:5432\/mail';$/m);

@@ -39,6 +39,7 @@ export const webTestSecrets: ServiceSecrets = {
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-secret",
   rspamdControllerSalt: "salt",
+  valkeyPassword: "valkeyTestPassword5",
   dkimPrivateKeys: {},
 };
 

@@ -34,6 +34,7 @@ export function devSecrets(cfg: MailConfig): ServiceSecrets {
     roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
     rspamdControllerPassword: "ctrl",
     rspamdControllerSalt: "salt",
+    valkeyPassword: "valkeyDevPassword",
     dkimPrivateKeys: keys,
     relayPassword: "relay",
   };

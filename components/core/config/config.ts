@@ -5,6 +5,7 @@
 // config path, what was found and what would be valid. Pure: no Pulumi, no I/O; the Pulumi entry,
 // the renderer, the local runner and the customer tool all call `parseMailConfig`.
 import { z } from "zod";
+import { bansSchema, limitsSchema, mailboxLimitsSchema, mailboxSendLimits, normaliseBans, normaliseLimits, type BansConfig, type LimitsConfig, type SendLimits } from "./abuse";
 import { sourceRange, sshExposureProblems, type SourceRange } from "./cidr";
 import { adoptionProblems } from "../dns/zoneConflicts";
 import { deliverabilityProblems, implicitAbuseAliases } from "./deliverability";
@@ -79,8 +80,10 @@ const mailboxSchema = mapping(
     aliases: list(text("an address of this mailbox's own domains"), "addresses").optional(),
     /** false keeps the mailbox and its mail but refuses login and delivery. */
     enabled: z.boolean({ error: "must be true or false" }).optional(),
+    /** This mailbox's own sending limits over mailstack:limits.send (abuse.ts). */
+    limits: mailboxLimitsSchema,
   },
-  "address (and optionally name, quota, aliases, enabled)",
+  "address (and optionally name, quota, aliases, enabled, limits)",
 );
 
 const aliasSchema = mapping(
@@ -148,6 +151,8 @@ const rawSchema = z.strictObject({
     "host, username (and optionally port, spfInclude)",
   ).optional(),
   externalReportAddresses: list(text("a mail address outside the customer's domains"), "mail addresses").optional(),
+  limits: limitsSchema,
+  bans: bansSchema,
 });
 
 export type RawMailConfig = z.input<typeof rawSchema>;
@@ -179,6 +184,8 @@ export interface MailboxConfig {
   aliases: string[];
   /** @default DEFAULTS.mailboxEnabled (true) */
   enabled: boolean;
+  /** What this mailbox may send: mailstack:limits.send with its own limits over it. */
+  sendLimits: SendLimits;
 }
 
 export interface AliasConfig {
@@ -219,6 +226,10 @@ export interface MailConfig {
   aliases: AliasConfig[];
   relay?: RelayConfig;
   externalReportAddresses: string[];
+  /** @default LIMIT_DEFAULTS (abuse.ts) */
+  limits: LimitsConfig;
+  /** @default BAN_DEFAULTS (abuse.ts) */
+  bans: BansConfig;
 }
 
 export const DEFAULTS = {
@@ -407,6 +418,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
   // Deliverability is judged only on addresses that all parsed: a broken entry would otherwise
   // show up twice, as itself and as every report address it was meant to receive.
   const problemsBeforeAddresses = problems.length;
+  const limits = normaliseLimits(raw.limits, problem);
   const mailboxes: MailboxConfig[] = [];
   (raw.mailboxes ?? []).forEach((m, i) => {
     if (m === undefined || m.address === undefined) return;
@@ -432,6 +444,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
       quotaBytes: quota.ok ? quota.value : 0,
       aliases,
       enabled: m.enabled ?? DEFAULTS.mailboxEnabled,
+      sendLimits: mailboxSendLimits(limits.send, m.limits, i, problem),
     });
   });
   // Mailbox aliases claimed above may collide with mailboxes listed later; report them as shadows.
@@ -614,6 +627,8 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
     aliases: allAliases.map((a) => ({ ...a, to: [...a.to].sort() })).sort(byName((a) => a.from)),
     relay,
     externalReportAddresses: [...new Set(external)].sort(),
+    limits,
+    bans: normaliseBans(raw.bans, problem),
   };
   // Adopt entries can only be judged against the records a complete, valid config writes.
   if (problems.length === 0) {

@@ -23,6 +23,8 @@ export const CONFIG_KEYS = [
   "aliases",
   "relay",
   "externalReportAddresses",
+  "limits",
+  "bans",
 ] as const;
 
 /** Read as plain strings (`config.get`); every other key is a mapping or list (`config.getObject`). */

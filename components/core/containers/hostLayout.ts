@@ -25,6 +25,12 @@ export const HOST_DIRS = {
   acmeWebroot: "acme",
   /** Roundcube's public files, copied there by its image, served by nginx. */
   roundcubePublic: "roundcube",
+  /** Dovecot's LMTP, SASL and quota-policy sockets; mounted by Dovecot and Postfix only. */
+  postfixDovecot: "run/dovecot-postfix",
+  /** Dovecot's failed-login events: Dovecot writes, fail2ban reads (and truncates). */
+  authLog: "log/auth",
+  /** fail2ban's database: current bans and each address's history, across restarts. */
+  fail2ban: "fail2ban",
   /** Local only: pebble's TLS certificate and issuing root (the stand-in for Let's Encrypt). */
   testCa: "test-ca",
   /** Image build contexts on the VM. */
@@ -63,6 +69,11 @@ export function dataDirs(topo: Topology): DataDir[] {
     d("letsencrypt", 0, 0, "0700"),
     d("acmeWebroot", 0, 0, "0755"),
     d("roundcubePublic", 0, 0, "0755"),
+    // Dovecot (root) creates the sockets; Postfix's processes reach them through the group.
+    d("postfixDovecot", 0, a.postfix.gid, "0750"),
+    // Dovecot's stats process (the dovecot user) appends; fail2ban reads as root.
+    d("authLog", a.dovecot.uid, a.dovecot.gid, "0750"),
+    d("fail2ban", 0, 0, "0700"),
   ];
   if (topo.acme.issuer === "pebble") dirs.push(d("testCa", 0, 0, "0755"));
   return dirs.sort((x, y) => (x.path < y.path ? -1 : 1));

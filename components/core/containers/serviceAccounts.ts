@@ -55,4 +55,6 @@ export const CONFIG_FILE_OWNER: Record<ServiceName, { uid: number; gid: number }
   nginx: { uid: 0, gid: ACCOUNT_IDS.wwwData.gid },
   certbot: { uid: 0, gid: 0 },
   unbound: { uid: 0, gid: ACCOUNT_IDS.unbound.gid },
+  // fail2ban runs as root (it changes the host's nftables); its files are root's alone.
+  fail2ban: { uid: 0, gid: 0 },
 };

@@ -3,7 +3,7 @@
 // Junk-learning hook with its Rspamd controller password. Pure: reads templates from
 // files/dovecot/, never writes.
 import type { MailConfig } from "../config/config";
-import { CONTAINER_PORTS, type Topology } from "../topology";
+import { CONTAINER_PORTS, dovecotSocket, type Topology } from "../topology";
 import type { RenderedFile } from "./render";
 import { curlQuote, dovecotString } from "./quote";
 import type { ServiceSecrets } from "./secrets";
@@ -31,13 +31,12 @@ export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     imapPort: CONTAINER_PORTS.imap,
     imapsPort: CONTAINER_PORTS.imaps,
     sievePort: CONTAINER_PORTS.sieve,
-    // Dovecot listens on the ports; the hosts appear in the keep-in-sync notes for Postfix.
-    lmtpHost: topo.internal.lmtp.host,
-    lmtpPort: topo.internal.lmtp.port,
-    saslHost: topo.internal.sasl.host,
-    saslPort: topo.internal.sasl.port,
-    quotaPolicyHost: topo.internal.quotaPolicy.host,
-    quotaPolicyPort: topo.internal.quotaPolicy.port,
+    socketDir: topo.paths.postfixDovecotSockets,
+    lmtpSocket: dovecotSocket(topo, "lmtp"),
+    saslSocket: dovecotSocket(topo, "sasl"),
+    quotaPolicySocket: dovecotSocket(topo, "quotaPolicy"),
+    trustedNetworks: topo.networks.mailaccess.ipv4Subnet,
+    authFailureLog: topo.paths.authFailureLog,
     postmasterAddress: `postmaster@${cfg.domains[0].name}`,
     controllerHost: topo.internal.rspamdController.host,
     controllerPort: topo.internal.rspamdController.port,

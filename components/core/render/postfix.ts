@@ -3,7 +3,7 @@
 // ServiceSecrets. Pure: reads templates from files/postfix/, never writes.
 import type { MailConfig } from "../config/config";
 import { DANE_TRUST_ANCHORS } from "../dns/dnsRecords";
-import { CONTAINER_PORTS, internalSubmissionNetworks, type Topology } from "../topology";
+import { CONTAINER_PORTS, dovecotSocket, internalSubmissionNetworks, stackSubnets, type Topology } from "../topology";
 import { MESSAGE_SIZE_LIMIT } from "./limits";
 import type { RenderedFile } from "./render";
 import { oneLine } from "./quote";
@@ -28,6 +28,18 @@ export function outboundRoute(cfg: MailConfig, topo: Topology): { host: string; 
   if (topo.outboundRelay) return { host: `[${topo.outboundRelay.host}]:${topo.outboundRelay.port}`, auth: false };
   if (cfg.relay) return { host: `[${cfg.relay.host}]:${cfg.relay.port}`, auth: true };
   return { host: "", auth: false };
+}
+
+/** Postfix's smtpd_recipient_limit default: the cap when a mailbox has no recipient limit. */
+const POSTFIX_RECIPIENT_LIMIT = 1000;
+
+/**
+ * Recipients one submitted message may have: the largest number any mailbox may send to within
+ * an hour (its hour or, if smaller, day limit), at most Postfix's default of 1000.
+ */
+export function submissionRecipientLimit(cfg: MailConfig): number {
+  const perMailbox = (l: MailConfig["limits"]["send"]) => Math.min(...[l.recipientsPerHour, l.recipientsPerDay].map((n) => (n > 0 ? n : POSTFIX_RECIPIENT_LIMIT)));
+  return Math.min(POSTFIX_RECIPIENT_LIMIT, Math.max(perMailbox(cfg.limits.send), ...cfg.mailboxes.map((m) => perMailbox(m.sendLimits))));
 }
 
 export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
@@ -55,12 +67,14 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     smtpSaslAuth: relay.auth ? "yes" : "no",
     smtpSaslPasswordMaps: relay.auth ? `texthash:${dir}/relay-password` : "",
     configDir: dir,
-    lmtpHost: topo.internal.lmtp.host,
-    lmtpPort: topo.internal.lmtp.port,
-    saslHost: topo.internal.sasl.host,
-    saslPort: topo.internal.sasl.port,
-    quotaPolicyHost: topo.internal.quotaPolicy.host,
-    quotaPolicyPort: topo.internal.quotaPolicy.port,
+    lmtpSocket: dovecotSocket(topo, "lmtp"),
+    saslSocket: dovecotSocket(topo, "sasl"),
+    quotaPolicySocket: dovecotSocket(topo, "quotaPolicy"),
+    connectionsPerMinute: cfg.limits.smtp.connectionsPerMinute,
+    concurrentConnections: cfg.limits.smtp.concurrentConnections,
+    authPerMinute: cfg.limits.smtp.authPerMinute,
+    // Postfix writes IPv6 networks in brackets.
+    stackNetworks: [...stackSubnets(topo).v4, ...stackSubnets(topo).v6.map((n) => `[${n.split("/")[0]}]/${n.split("/")[1]}`)].join(" "),
     milterHost: topo.internal.milter.host,
     milterPort: topo.internal.milter.port,
     srsForwardPort: SRS_PORTS.forward,
@@ -71,6 +85,7 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
   const master: TemplateValues = {
     hostname: cfg.hostname,
     configDir: dir,
+    submissionRecipientLimit: submissionRecipientLimit(cfg),
     smtpPort: CONTAINER_PORTS.smtp,
     submissionPort: CONTAINER_PORTS.submission,
     submissionsPort: CONTAINER_PORTS.submissions,

@@ -9,22 +9,14 @@ import type { ServiceSecrets } from "./secrets";
 import { renderSpecs } from "./spec";
 
 export function postgresFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
-  const net = topo.network;
-  const v6 =
-    net.ipv6Subnet === undefined
-      ? []
-      : [
-          `host    mail       mailserver    ${net.ipv6Subnet}  scram-sha-256`,
-          `host    mail       mailpassword  ${net.ipv6Subnet}  scram-sha-256`,
-          `host    roundcube  roundcube     ${net.ipv6Subnet}  scram-sha-256`,
-        ];
   return renderSpecs([
     {
       service: "postgres",
       template: "postgres/postgresql.conf",
       values: { hostname: cfg.hostname, port: topo.internal.postgres.port, configDir: topo.configDirs.postgres },
     },
-    { service: "postgres", template: "postgres/pg_hba.conf", values: { clientNet4: net.ipv4Subnet, clientNet6Lines: v6.join("\n") } },
+    // IPv4 only: the database networks are internal and have no IPv6 (topology.ts).
+    { service: "postgres", template: "postgres/pg_hba.conf", values: { mailDbNet: topo.networks.maildb.ipv4Subnet, webmailDbNet: topo.networks.webmaildb.ipv4Subnet } },
     {
       service: "postgres",
       template: "postgres/roles.sql",

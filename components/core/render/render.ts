@@ -6,6 +6,7 @@ import type { MailConfig } from "../config/config";
 import type { ServiceName, Topology } from "../topology";
 import { certbotFiles } from "./certbot";
 import { dovecotFiles } from "./dovecot";
+import { fail2banFiles } from "./fail2ban";
 import { nginxFiles } from "./nginx";
 import { postfixFiles } from "./postfix";
 import { postgresFiles } from "./postgres";
@@ -28,7 +29,7 @@ export interface RenderedFile {
 
 type Renderer = (cfg: MailConfig, secrets: ServiceSecrets, topo: Topology) => RenderedFile[];
 
-const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles, unboundFiles];
+const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles, unboundFiles, fail2banFiles];
 
 export function renderServiceFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const files = RENDERERS.flatMap((render) => render(cfg, secrets, topo));

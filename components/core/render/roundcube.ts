@@ -19,8 +19,11 @@ export const ROUNDCUBE_SCRIPT = "/var/lib/roundcube/public_html/index.php";
 /** host:port, with brackets around an IPv6 address (a URL authority, or nginx's fastcgi_pass). */
 export const hostPort = (e: Endpoint): string => (e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`);
 
-/** Plugins enabled, all from Debian's roundcube-plugins. */
-export const ROUNDCUBE_PLUGINS = ["archive", "managesieve", "password", "zipdownload"] as const;
+/**
+ * Plugins enabled: Debian's roundcube-plugins, and mailstack_client_ip from our image
+ * (files/images/roundcube/mailstack_client_ip.php: the browser's address to Dovecot).
+ */
+export const ROUNDCUBE_PLUGINS = ["archive", "mailstack_client_ip", "managesieve", "password", "zipdownload"] as const;
 
 export function roundcubeFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   if (secrets.roundcubeDesKey.length !== 24) {

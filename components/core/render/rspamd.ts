@@ -1,11 +1,14 @@
-// Rspamd's rendered files: its local.d overrides (milter proxy, controller, Valkey, greylisting,
-// Bayes, headers, DKIM and ARC signing) and one DKIM private key per domain. Pure: reads
+// Rspamd's rendered files: its local.d overrides (milter proxy, controller, Valkey with its
+// password, greylisting, Bayes, headers, DKIM and ARC signing, per-mailbox send limits) and one
+// DKIM private key per domain. Pure: reads
 // templates from files/rspamd/, never writes.
 import type { MailConfig } from "../config/config";
 import { internalSubmissionNetworks, resolverAddress, type Topology } from "../topology";
 import { INTERNAL_MILTER_NAME } from "./postfix";
 import type { RenderedFile } from "./render";
 import { rspamdPasswordHash } from "./rspamdPassword";
+import { ratelimitRates } from "./rspamdLimits";
+import { checkedValkeyPassword } from "./valkey";
 import type { ServiceSecrets } from "./secrets";
 import { renderSpecs, type FileSpec } from "./spec";
 import type { TemplateValues } from "./template";
@@ -42,7 +45,13 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     }),
     ld("fuzzy_check.conf", { fuzzyEnabled: local ? "false" : "true" }),
     ld("logging.inc"),
-    ld("redis.conf", { valkeyHost: topo.internal.valkey.host, valkeyPort: topo.internal.valkey.port }),
+    // 0640 root:rspamd: it holds Valkey's password.
+    {
+      ...ld("redis.conf", { valkeyHost: topo.internal.valkey.host, valkeyPort: topo.internal.valkey.port, valkeyPassword: checkedValkeyPassword(secrets.valkeyPassword) }),
+      secret: true,
+      mode: 0o640,
+    },
+    ld("ratelimit.conf", { rates: ratelimitRates(cfg) }),
     ld("classifier-bayes.conf"),
     ld("greylist.conf", {
       greylistingEnabled: topo.greylisting ? "true" : "false",

@@ -20,6 +20,8 @@ export interface ServiceSecrets {
   rspamdControllerPassword: string;
   /** Salt for the controller password hash, so the hash (and the file) is deterministic. */
   rspamdControllerSalt: string;
+  /** Valkey's requirepass: Rspamd logs in with it; nothing else has it. Letters and digits. */
+  valkeyPassword: string;
   /** DKIM private keys in PEM, by domain (punycode). */
   dkimPrivateKeys: Readonly<Record<string, string>>;
   /** Password for the configured relay host, when one is set. */

@@ -85,7 +85,9 @@ function localServerLines(cfg: MailConfig, secrets: ServiceSecrets, topo: Topolo
 }
 
 export function unboundFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
-  const subnets = [topo.network.ipv4Subnet, ...(topo.network.ipv6Subnet ? [topo.network.ipv6Subnet] : [])];
+  // Its clients (Postfix, Rspamd) share the mail network with it; nothing else reaches it.
+  const mail = topo.networks.mail;
+  const subnets = [mail.ipv4Subnet, ...(mail.ipv6Subnet ? [mail.ipv6Subnet] : [])];
   const local = topo.kind === "local";
   return renderSpecs([
     {

@@ -37,6 +37,7 @@ fi
 # it as root before it drops to its own user.
 chown postfix:postfix "$secret"
 set -a
+# shellcheck source=/dev/null
 . /config/postsrsd.env
 set +a
 postsrsd -e -s "$secret" -u postsrsd -D

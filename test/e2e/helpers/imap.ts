@@ -1,12 +1,15 @@
 // IMAP for the tests (not a test file). Owns the IMAP client a mailbox user has: a login on
 // IMAPS (993) that trusts only pebble's root and names the mail host, from 127.0.0.1 (a human's
 // mail client) or from an outside source, and the few things tests do with it: wait for a message
-// by Message-ID or subject, move a message, count messages by Message-ID.
+// by Message-ID or subject, move a message, count messages by Message-ID. Also a raw tagged
+// dialog on 143 for what no client library sends.
 import assert from "node:assert/strict";
 import type { ConnectionOptions, TlsOptions } from "node:tls";
 import { ImapFlow } from "imapflow";
 import { sleep } from "../../../local/proc";
-import { LOOPBACK, type Via } from "./smtp";
+import { connect as tlsConnect } from "node:tls";
+import type { Socket } from "node:net";
+import { connectTo, LOOPBACK, type Via } from "./smtp";
 import type { LocalStack } from "./stack";
 
 /** An IMAPS client for `user`, not yet connected (its password unless `password` says otherwise). */
@@ -125,4 +128,46 @@ export async function countByMessageId(imap: ImapFlow, subject: string): Promise
     lock.release();
   }
   return counts;
+}
+
+/**
+ * A raw IMAP dialog on 143 from `via`: STARTTLS first, then each command (tagged c1, c2, ...),
+ * returning each command's whole answer up to its tagged status line. `timeoutMs` covers
+ * Dovecot's delay of a failed login.
+ */
+export async function imapDialog(stack: LocalStack, via: Via, commands: string[], timeoutMs = 30_000): Promise<string[]> {
+  let sock: Socket = await connectTo(stack, stack.ep.imap, via);
+  let buf = "";
+  const onData = (d: Buffer) => (buf += d.toString());
+  sock.on("data", onData);
+  const answer = async (done: RegExp): Promise<string> => {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const m = done.exec(buf);
+      if (m) {
+        const out = buf.slice(0, m.index + m[0].length);
+        buf = buf.slice(out.length);
+        return out;
+      }
+      if (Date.now() > end) throw new Error(`IMAP: no ${done} within ${timeoutMs / 1000}s; have ${JSON.stringify(buf)}`);
+      await sleep(100);
+    }
+  };
+  try {
+    await answer(/^\* OK[^\r\n]*\r\n/m);
+    sock.write("c0 STARTTLS\r\n");
+    await answer(/^c0 OK[^\r\n]*\r\n/m);
+    sock.off("data", onData);
+    sock = tlsConnect({ socket: sock, servername: stack.ep.mailHost, ca: stack.ca });
+    await new Promise<void>((res, rej) => sock.once("secureConnect", () => res()).once("error", rej));
+    sock.on("data", onData);
+    const out: string[] = [];
+    for (const [i, c] of commands.entries()) {
+      sock.write(`c${i + 1} ${c}\r\n`);
+      out.push(await answer(new RegExp(`^c${i + 1} (OK|NO|BAD)[^\r\n]*\r\n`, "m")));
+    }
+    return out;
+  } finally {
+    sock.destroy();
+  }
 }

@@ -1,10 +1,11 @@
 // ManageSieve for the tests (not a test file). Owns a minimal ManageSieve client (RFC 5804:
 // greeting, STARTTLS, AUTHENTICATE PLAIN, PUTSCRIPT, SETACTIVE, LOGOUT), as a user's mail client
-// on 127.0.0.1 speaks it, and the one verb tests need: upload a script and make it active.
+// on 127.0.0.1 (or on the internet) speaks it, and the verbs tests need: upload a script and make
+// it active, and try a login.
 import assert from "node:assert/strict";
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { LOOPBACK, plainCredentials } from "./smtp";
+import { connectTo, LOOPBACK, plainCredentials, type Via } from "./smtp";
 import type { LocalStack } from "./stack";
 
 /** Reads ManageSieve responses: everything up to a line starting OK/NO/BYE. */
@@ -20,8 +21,8 @@ class SieveConn {
       this.waiters.splice(0).forEach((w) => w());
     });
   }
-  async response(): Promise<string> {
-    const end = Date.now() + 10_000;
+  async response(timeoutMs = 10_000): Promise<string> {
+    const end = Date.now() + timeoutMs;
     for (;;) {
       const m = /(^|\r\n)(OK|NO|BYE)[^\r\n]*\r\n/.exec(this.buf);
       if (m) {
@@ -36,9 +37,9 @@ class SieveConn {
       });
     }
   }
-  async command(line: string): Promise<string> {
+  async command(line: string, timeoutMs?: number): Promise<string> {
     this.sock.write(`${line}\r\n`);
-    return this.response();
+    return this.response(timeoutMs);
   }
   async startTls(stack: LocalStack): Promise<void> {
     const secure = tlsConnect({ socket: this.sock, servername: stack.ep.mailHost, ca: stack.ca });
@@ -66,6 +67,26 @@ export async function uploadSieve(stack: LocalStack, user: string, name: string,
     assert.match(await c.command(`PUTSCRIPT "${name}" {${Buffer.byteLength(script)}+}\r\n${script}`), /^OK/m);
     assert.match(await c.command(`SETACTIVE "${name}"`), /^OK/m);
     await c.command("LOGOUT");
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * Logs `user` in over ManageSieve (STARTTLS, then PLAIN) from `via` and returns the server's
+ * answer to AUTHENTICATE ("OK ..." or "NO ..."); logs out after a success.
+ */
+export async function sieveLogin(stack: LocalStack, user: string, opts: { password?: string; via?: Via } = {}): Promise<string> {
+  const c = new SieveConn(await connectTo(stack, stack.ep.sieve, opts.via ?? "loopback"));
+  try {
+    assert.match(await c.response(), /"STARTTLS"/);
+    assert.match(await c.command("STARTTLS"), /^OK/m);
+    await c.startTls(stack);
+    await c.response();
+    // Dovecot answers a failed login only after its delay for the client's address (up to 15 s).
+    const answer = await c.command(`AUTHENTICATE "PLAIN" "${plainCredentials(user, opts.password ?? stack.password(user))}"`, 30_000);
+    if (/^OK/m.test(answer)) await c.command("LOGOUT");
+    return answer.trim().split("\r\n").pop() ?? "";
   } finally {
     c.close();
   }
