@@ -10,7 +10,7 @@ import { Containers } from "./containers";
 import type { MailConfig } from "./core/config/config";
 import { webCertificates } from "./core/containers/certificates";
 import type { DnsRecord } from "./core/dns/dnsRecords";
-import { containerName, type Topology } from "./core/topology";
+import { activeServices, containerName, type Topology } from "./core/topology";
 import { imagePlans } from "./core/containers/images";
 import { DkimKeys } from "./dkim";
 import { ImageBuilds } from "./images";
@@ -18,12 +18,17 @@ import { MailDns } from "./dns";
 import { LocalSshAccess } from "./localSshAccess";
 import { Mailboxes } from "./mailboxes";
 import { MailServer } from "./server";
+import type { BackupSecrets } from "./core/render/secrets";
 import { ServiceSecretValues } from "./serviceSecrets";
 
 export interface MailStackArgs {
   cfg: MailConfig;
   topology: Topology;
   relayPassword?: pulumi.Output<string>;
+  /** Secrets `mailstack:backupPassword` and the repository's credentials; required when `cfg.backup` is set. */
+  backupSecrets?: pulumi.Output<BackupSecrets>;
+  /** Secret `mailstack:alertWebhookUrl`: every alert is also posted there. */
+  alertWebhookUrl?: pulumi.Output<string>;
 }
 
 export class MailStack extends pulumi.ComponentResource {
@@ -46,9 +51,9 @@ export class MailStack extends pulumi.ComponentResource {
     const dns = new MailDns("dns", { cfg, ipv4: this.server.ipv4, ipv6: this.server.ipv6, dkimPublicKeys: dkim.publicKeys }, child);
     this.dnsRecords = dns.records;
 
-    const secrets = new ServiceSecretValues("secrets", { dkimPrivateKeys: dkim.privateKeys, relayPassword: args.relayPassword }, child);
+    const secrets = new ServiceSecretValues("secrets", { dkimPrivateKeys: dkim.privateKeys, relayPassword: args.relayPassword, backup: args.backupSecrets }, child);
     const plans = imagePlans(topology);
-    const images = new ImageBuilds("images", { plans, topology, ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
+    const images = new ImageBuilds("images", { plans, topology, services: activeServices(cfg), ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
     const push = new ConfigPush(
       "config",
       { cfg, topology, secrets: secrets.values, ssh: this.server.ssh, images: images.images, serverReady: this.server.ready, serverId: this.server.id },

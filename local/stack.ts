@@ -49,8 +49,8 @@ const log = (l: string) => console.log(l);
 
 export function loadConfig(file: string): MailConfig {
   if (!existsSync(file)) throw new Error(`no stack file ${file}`);
-  const { raw, hasRelayPassword } = parseStackYaml(readFileSync(file, "utf8"), file);
-  return parseMailConfig(raw, { hasRelayPassword });
+  const { raw, hasRelayPassword, secretsSet } = parseStackYaml(readFileSync(file, "utf8"), file);
+  return parseMailConfig(raw, { hasRelayPassword, secretsSet });
 }
 
 export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStack {
@@ -64,7 +64,7 @@ export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStac
  * Start order: pebble first (the local stand-in for Let's Encrypt publishes a new root at every
  * start), the database (others need its roles), the mail daemons, the web front and ACME last.
  */
-const START_ORDER: readonly string[] = ["pebble", "postgres", "valkey", "rspamd", "dovecot", "postfix", "roundcube", "nginx", "certbot"];
+const START_ORDER: readonly string[] = ["pebble", "postgres", "valkey", "rspamd", "dovecot", "postfix", "roundcube", "nginx", "certbot", "backup"];
 /** Services whose image has a `check` mode for its rendered files: every one. */
 const CHECKED: readonly ServiceName[] = SERVICES;
 
@@ -188,6 +188,8 @@ export async function up(choice: StackChoice): Promise<void> {
   log(`configuration checked by each daemon (${elapsed()})`);
 
   for (const d of dataDirs(stack.topo)) ensureHostDir(d);
+  // The local stack's backup repository: a folder here instead of backup.repository.
+  if (stack.topo.backupRepository !== undefined) ensureHostDir({ path: stack.topo.backupRepository, uid: 0, gid: 0, mode: "0700" });
   await ensureNetwork(docker, stack.topo.network);
   writeFileSync(p.stackFile, JSON.stringify(choice));
   // A certificate (a kept one, or a temporary one) for every name before anything reads it.

@@ -79,6 +79,9 @@ export function ensureSecrets(stateDir: string, cfg: MailConfig): LocalSecrets {
     rspamdControllerPassword: stored.rspamdControllerPassword ?? token(),
     rspamdControllerSalt: stored.rspamdControllerSalt ?? token(15),
     dkimPrivateKeys: dkimPrivate,
+    backupDbPassword: stored.backupDbPassword ?? token(),
+    // The local stack backs up to a folder: only restic's password, never provider credentials.
+    ...(cfg.backup !== undefined ? { backup: { password: stored.backup?.password ?? token() } } : {}),
     ...(stored.relayPassword !== undefined ? { relayPassword: stored.relayPassword } : {}),
   };
   writeSecret(p.serviceSecrets, JSON.stringify(service, null, 2));

@@ -86,6 +86,8 @@ export function renderStack(stack: string, out: string, root = REPO_ROOT, log: (
     rspamdControllerSalt: stand(32),
     dkimPrivateKeys: Object.fromEntries(cfg.domains.map((d) => [d.name, stand(40)])),
     ...(cfg.relay ? { relayPassword: stand(32) } : {}),
+    backupDbPassword: stand(32),
+    ...(cfg.backup ? { backup: { password: stand(32), accessKeyId: stand(20), secretAccessKey: stand(40), sshKey: stand(64), restPassword: stand(32) } } : {}),
   };
   const standIns = [
     secrets.postgresPassword,
@@ -97,6 +99,8 @@ export function renderStack(stack: string, out: string, root = REPO_ROOT, log: (
     rspamdPasswordHash(secrets.rspamdControllerPassword, secrets.rspamdControllerSalt),
     ...Object.values(secrets.dkimPrivateKeys),
     ...(secrets.relayPassword !== undefined ? [secrets.relayPassword] : []),
+    secrets.backupDbPassword,
+    ...Object.values(secrets.backup ?? {}),
   ];
   const outputs = new Map<string, string>();
   for (const f of renderServiceFiles(cfg, secrets, productionTopology)) {

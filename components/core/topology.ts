@@ -8,8 +8,13 @@
 import { join } from "node:path";
 
 /** Every long-running service of a mail stack, one container each. */
-export const SERVICES = ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"] as const;
+export const SERVICES = ["backup", "certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"] as const;
 export type ServiceName = (typeof SERVICES)[number];
+
+/** The services a stack runs: every one, except backup when the stack configures none. */
+export function activeServices(cfg: { backup?: unknown }): ServiceName[] {
+  return SERVICES.filter((s) => s !== "backup" || cfg.backup !== undefined);
+}
 
 export interface Endpoint {
   host: string;
@@ -113,6 +118,12 @@ export interface Topology {
    * (the e2e "remote MX"). Overrides a configured relay. Never set in production.
    */
   outboundRelay?: Endpoint;
+  /**
+   * Local only: the folder (on this machine) that holds the backup repository, mounted into the
+   * backup container at BACKUP_LOCAL_REPOSITORY and used instead of the stack's backup.repository
+   * (which is somewhere on the internet). Never set in production.
+   */
+  backupRepository?: string;
   /**
    * Rspamd greylisting. Always on in production; the local runner turns it off only when asked
    * (MAILSTACK_GREYLISTING=off, printed loudly) so tests and benchmarks get mail through at once.
@@ -218,6 +229,11 @@ export function localNetworks(instance = 0) {
   };
 }
 
+/** Where the backup container sees the whole host root (one mount: hard links work only within one). */
+export const BACKUP_VOLUME_DIR = "/volume";
+/** Local only: the backup repository folder inside the backup container. */
+export const BACKUP_LOCAL_REPOSITORY = "/repository";
+
 /** Local only: pebble's TLS certificate and issuing root, as certbot and Roundcube see them. */
 export const TEST_CA_DIR = "/etc/mailstack-test-ca";
 
@@ -244,6 +260,7 @@ export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint
     // publishes into the test CA folder (see containerSpecs).
     paths: { ...containerPaths, webmailTrustedCa: `${TEST_CA_DIR}/pebble-root.pem` },
     outboundRelay: opts.outboundRelay ?? localSink(n),
+    backupRepository: join(stateDir, "backup-repository"),
     greylisting: opts.greylisting ?? true,
   };
 }

@@ -51,7 +51,8 @@ const SECRETS: ServiceSecrets = {
   mailPasswordDbPassword: "mp-test",
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: `ctrl "pw" \\ test`,
-  rspamdControllerSalt: "salt",
+  backupDbPassword: "backup-db",
+      rspamdControllerSalt: "salt",
   dkimPrivateKeys: {},
 };
 

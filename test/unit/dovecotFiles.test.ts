@@ -33,7 +33,8 @@ const secrets: ServiceSecrets = {
   mailPasswordDbPassword: "mp-DB-secret-7",
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-UI-secret-4",
-  rspamdControllerSalt: "salt-5",
+  backupDbPassword: "backup-db",
+      rspamdControllerSalt: "salt-5",
   dkimPrivateKeys: {},
 };
 

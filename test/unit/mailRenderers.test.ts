@@ -38,7 +38,8 @@ const secrets: ServiceSecrets = {
   mailPasswordDbPassword: "mp-DB-secret-7",
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-UI-secret-4",
-  rspamdControllerSalt: "salt-5",
+  backupDbPassword: "backup-db",
+      rspamdControllerSalt: "salt-5",
   dkimPrivateKeys: { "example.com": fakeKey("DKIMCOM"), "example.org": fakeKey("DKIMORG") },
   relayPassword: "relay-secret-6",
 };

@@ -38,7 +38,8 @@ export const webTestSecrets: ServiceSecrets = {
   mailPasswordDbPassword: "mp'pa\\ss@wo/rd%:?#",
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-secret",
-  rspamdControllerSalt: "salt",
+  backupDbPassword: "backup-db",
+      rspamdControllerSalt: "salt",
   dkimPrivateKeys: {},
 };
 

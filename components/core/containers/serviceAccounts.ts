@@ -51,4 +51,6 @@ export const CONFIG_FILE_OWNER: Record<ServiceName, { uid: number; gid: number }
   roundcube: { uid: 0, gid: ACCOUNT_IDS.wwwData.gid },
   nginx: { uid: 0, gid: ACCOUNT_IDS.wwwData.gid },
   certbot: { uid: 0, gid: 0 },
+  // Runs as root (it reads every service's files); its files hold the repository's secrets.
+  backup: { uid: 0, gid: 0 },
 };

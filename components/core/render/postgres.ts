@@ -17,6 +17,7 @@ export function postgresFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: To
           `host    mail       mailserver    ${net.ipv6Subnet}  scram-sha-256`,
           `host    mail       mailpassword  ${net.ipv6Subnet}  scram-sha-256`,
           `host    roundcube  roundcube     ${net.ipv6Subnet}  scram-sha-256`,
+          `host    mail,roundcube mailbackup ${net.ipv6Subnet}  scram-sha-256`,
         ];
   return renderSpecs([
     {
@@ -34,6 +35,7 @@ export function postgresFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: To
         mailDbPassword: sqlString(secrets.mailDbPassword),
         roundcubeDbPassword: sqlString(secrets.roundcubeDbPassword),
         mailPasswordDbPassword: sqlString(secrets.mailPasswordDbPassword),
+        backupDbPassword: sqlString(secrets.backupDbPassword),
       },
     },
     { service: "postgres", template: "postgres/schema.sql", values: {} },

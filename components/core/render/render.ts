@@ -13,6 +13,7 @@ import { roundcubeFiles } from "./roundcube";
 import { rspamdFiles } from "./rspamd";
 import type { ServiceSecrets } from "./secrets";
 import { valkeyFiles } from "./valkey";
+import { backupFiles } from "./backup";
 
 export interface RenderedFile {
   service: ServiceName;
@@ -27,7 +28,7 @@ export interface RenderedFile {
 
 type Renderer = (cfg: MailConfig, secrets: ServiceSecrets, topo: Topology) => RenderedFile[];
 
-const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles];
+const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles, backupFiles];
 
 export function renderServiceFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const files = RENDERERS.flatMap((render) => render(cfg, secrets, topo));
