@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseMailConfig, type MailConfig } from "./components/core/config/config";
 import { CONFIG_NAMESPACE, RELAY_PASSWORD_KEY, rawMailConfig } from "./components/core/config/stackValues";
-import { OPERATIONS_SECRET_KEYS } from "./components/core/config/operations";
+import { OPERATIONS_SECRET_KEYS, operationsWarnings } from "./components/core/config/operations";
 import type { BackupSecrets } from "./components/core/render/secrets";
 import { productionTopology } from "./components/core/topology";
 import { MailStack } from "./components/mailStack";
@@ -39,6 +39,7 @@ const backupSecrets: pulumi.Output<BackupSecrets> | undefined =
             ...(restPassword !== undefined ? { restPassword } : {}),
           })),
       );
+for (const w of operationsWarnings(cfg)) void pulumi.log.warn(w);
 const alertWebhookUrl = secretsSet.has("alertWebhookUrl") ? config.requireSecret(OPERATIONS_SECRET_KEYS.alertWebhookUrl) : undefined;
 
 const topology = productionTopology;

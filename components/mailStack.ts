@@ -4,6 +4,7 @@
 // Owns no logic of its own: what to create lives in the components and in components/core.
 import * as pulumi from "@pulumi/pulumi";
 import { AdminSshKeys } from "./adminSshKeys";
+import { Alerts } from "./alerts";
 import { CertSync } from "./certSync";
 import { ConfigPush } from "./configPush";
 import { Containers } from "./containers";
@@ -60,6 +61,20 @@ export class MailStack extends pulumi.ComponentResource {
       child,
     );
     const localSsh = new LocalSshAccess("local-ssh", this.server.ssh, child);
+    new Alerts(
+      "alerts",
+      {
+        cfg,
+        records: dns.records,
+        ipv4: this.server.ipv4,
+        ipv6: this.server.ipv6,
+        webhookUrl: args.alertWebhookUrl,
+        ssh: this.server.ssh,
+        serverReady: this.server.ready,
+        serverId: this.server.id,
+      },
+      child,
+    );
     const certSync = new CertSync("cert-sync", { certificates: webCertificates(cfg, topology), ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
     // Created by Containers right after the postgres container, which it needs; Roundcube waits for it.
     let mailboxes: Mailboxes | undefined;

@@ -114,9 +114,13 @@ describe("the mail daemons' rendered files", () => {
     assert.deepEqual(rules, [
       "local all postgres peer",
       "host mail mailserver 172.30.25.0/24",
+      "host mail mailpassword 172.30.25.0/24",
       "host roundcube roundcube 172.30.25.0/24",
+      "host mail,roundcube mailbackup 172.30.25.0/24",
       "host mail mailserver fd00:6d61:696c:19::/64",
+      "host mail mailpassword fd00:6d61:696c:19::/64",
       "host roundcube roundcube fd00:6d61:696c:19::/64",
+      "host mail,roundcube mailbackup fd00:6d61:696c:19::/64",
     ]);
     assert.doesNotMatch(hba, /0\.0\.0\.0\/0|::\/0/);
     const valkey = file(prod, "valkey", "valkey.conf").content;

@@ -570,7 +570,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
     aliases: allAliases.map((a) => ({ ...a, to: [...a.to].sort() })).sort(byName((a) => a.from)),
     relay,
     externalReportAddresses: [...new Set(external)].sort(),
-    ...normaliseOperations(raw as RawOperations, { acmeEmail: acme?.ok ? acme.value.address : "", secretsSet }, problem, (n) => notices.push(n)),
+    ...normaliseOperations(raw as RawOperations, { acmeEmail: acme?.ok ? acme.value.address : "", secretsSet }, problem),
   };
   // Adopt entries can only be judged against the records a complete, valid config writes.
   if (problems.length === 0) {

@@ -193,15 +193,18 @@ export interface OperationsContext {
   secretsSet: ReadonlySet<string>;
 }
 
-export function normaliseOperations(raw: RawOperations, ctx: OperationsContext, problem: Problem, notice: (n: string) => void): OperationsConfig {
+/** What `pulumi up` and the tools warn about a valid config (not an error: the operator's choice). */
+export function operationsWarnings(cfg: OperationsConfig): string[] {
+  return cfg.backup === undefined ? ["mailstack:backup is not set: this stack takes no backups. Set mailstack:backup.repository (README: Operations, backups)"] : [];
+}
+
+export function normaliseOperations(raw: RawOperations, ctx: OperationsContext, problem: Problem): OperationsConfig {
   const D = OPERATIONS_DEFAULTS;
   const secret = (k: OperationsSecret) => ctx.secretsSet.has(OPERATIONS_SECRET_KEYS[k]);
   const setSecret = (k: OperationsSecret, what: string) => `pulumi config set --secret mailstack:${OPERATIONS_SECRET_KEYS[k]} (${what})`;
 
   let backup: BackupConfig | undefined;
-  if (raw.backup === undefined) {
-    notice("mailstack:backup is not set: this stack takes no backups. Set mailstack:backup.repository (see the README, Operations: backups)");
-  } else {
+  if (raw.backup !== undefined) {
     const b = raw.backup;
     let kind: RepositoryKind | undefined;
     if (b.repository !== undefined) {

@@ -64,7 +64,7 @@ next_run() {
   echo "$((best - now)) $best"
 }
 
-field() { [ -f "$STATUS" ] && sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" "$STATUS" | head -1; }
+field() { if [ -f "$STATUS" ]; then sed -n "s/.*\"$1\": *\"\{0,1\}\([^\",}]*\)\"\{0,1\}.*/\1/p" "$STATUS" | head -1; fi; }
 
 write_status() { # attempt-epoch success-epoch error snapshot duration files bytes
   local next
@@ -134,7 +134,8 @@ backup_now() {
     # --ignore-inode/--ignore-ctime: the staging tree is rebuilt from hard links and copies on
     # every run; a file whose size and mtime match the last snapshot is not read again.
     if out=$(cd "$STAGE" && r backup --json --quiet --host "$HOST_TAG" --tag mailstack --ignore-inode --ignore-ctime \
-        --exclude 'dovecot.index*' --exclude 'dovecot.list.index*' --exclude '.dovecot.lda-dupes*' --exclude 'dovecot.mailbox.log*' . 2>&1); then
+        --exclude 'dovecot.index*' --exclude 'dovecot.list.index*' --exclude '.dovecot.lda-dupes*' --exclude 'dovecot.mailbox.log*' \
+        --exclude '/volume/backup/staging/rspamd/*.hs*' --exclude '/volume/backup/staging/rspamd/*.unser' . 2>&1); then
       snap=$(printf '%s' "$out" | sed -n 's/.*"snapshot_id":"\([0-9a-f]*\)".*/\1/p' | tail -1)
       files=$(printf '%s' "$out" | sed -n 's/.*"total_files_processed":\([0-9]*\).*/\1/p' | tail -1)
       bytes=$(printf '%s' "$out" | sed -n 's/.*"data_added":\([0-9]*\).*/\1/p' | tail -1)
@@ -147,6 +148,7 @@ backup_now() {
       err="restic forget/prune failed: $(printf '%s' "$out" | tail -3)"
     fi
   fi
+  # (Rspamd's *.hs* and *.unser files are compiled Hyperscan caches: rebuilt at start, and large.)
   # Sundays: restic reads the repository's structure back (not all data: that is a restore drill).
   if [ -z "$err" ] && [ "$(date -u +%u)" = 7 ] && ! out=$(r check 2>&1); then err="restic check failed: $(printf '%s' "$out" | tail -3)"; fi
   rm -rf "$STAGE"
