@@ -23,7 +23,7 @@ function valid(extra: Partial<RawMailConfig> = {}): RawMailConfig {
 
 const S3 = new Set(["backupPassword", "backupAccessKeyId", "backupSecretAccessKey"]);
 
-function problems(raw: RawMailConfig, secretsSet: Set<string> = S3): string[] {
+function problems(raw: RawMailConfig, secretsSet: Set<string> | undefined = S3): string[] {
   try {
     parseMailConfig(raw, { hasRelayPassword: false, secretsSet });
   } catch (e) {
@@ -51,7 +51,8 @@ describe("backup settings", () => {
     });
   });
 
-  it("names each secret a repository needs, with the command that sets it", () => {
+  it("names each secret a repository needs, with the command that sets it (when the caller knows the secrets)", () => {
+    assert.deepEqual(parseMailConfig(valid({ backup: { repository: "s3:https://h/b" } }), { hasRelayPassword: false }).backup?.kind, "s3");
     const s3 = problems(valid({ backup: { repository: "s3:https://fsn1.your-objectstorage.com/b" } }), new Set());
     assert.equal(s3.length, 1);
     assert.match(s3[0], /^mailstack:backup: a backup needs its secrets: pulumi config set --secret mailstack:backupPassword .*mailstack:backupAccessKeyId.*mailstack:backupSecretAccessKey/);

@@ -230,7 +230,11 @@ export type ParseNotice = string;
 export interface ParseOptions {
   /** Whether the secret `mailstack:relayPassword` is set. */
   hasRelayPassword: boolean;
-  /** Secrets set for the stack (`mailstack:<key>`), by key; only their presence is judged. */
+  /**
+   * Secrets set for the stack (`mailstack:<key>`), by key; only their presence is judged. Every
+   * reader of a stack file passes it (index.ts, the stack file loaders, the local runner); without
+   * it the backup secrets are not judged.
+   */
   secretsSet?: ReadonlySet<string>;
   /** Problems the stack file reader found with the keys (misspelt namespaces); reported with the rest. */
   keyProblems?: readonly string[];
@@ -266,13 +270,13 @@ export function parseMailConfig(raw: unknown, opts: ParseOptions): MailConfig {
     data = prune(root, parsed.error.issues) as LooseRaw;
   }
   const notices: ParseNotice[] = [];
-  const cfg = normalise(data, opts.hasRelayPassword, problems, notices, opts.secretsSet ?? new Set());
+  const cfg = normalise(data, opts.hasRelayPassword, problems, notices, opts.secretsSet);
   if (problems.length > 0) throw new ConfigError(problems);
   for (const n of notices) opts.notice?.(n);
   return cfg;
 }
 
-function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[], notices: ParseNotice[], secretsSet: ReadonlySet<string>): MailConfig {
+function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[], notices: ParseNotice[], secretsSet: ReadonlySet<string> | undefined): MailConfig {
   const problem = (path: (string | number)[], message: string): void => {
     problems.push(`${configPath(path)}: ${message}`);
   };

@@ -189,8 +189,11 @@ export function backupMaxAgeSeconds(backup: Pick<BackupConfig, "schedule">, aler
 
 export interface OperationsContext {
   acmeEmail: string;
-  /** Secrets set for the stack (by key), judged by presence only. */
-  secretsSet: ReadonlySet<string>;
+  /**
+   * Secrets set for the stack (by key), judged by presence only. Undefined: the caller cannot
+   * know them (a test parsing a config object), and their presence is not judged.
+   */
+  secretsSet: ReadonlySet<string> | undefined;
 }
 
 /** What `pulumi up` and the tools warn about a valid config (not an error: the operator's choice). */
@@ -200,7 +203,7 @@ export function operationsWarnings(cfg: OperationsConfig): string[] {
 
 export function normaliseOperations(raw: RawOperations, ctx: OperationsContext, problem: Problem): OperationsConfig {
   const D = OPERATIONS_DEFAULTS;
-  const secret = (k: OperationsSecret) => ctx.secretsSet.has(OPERATIONS_SECRET_KEYS[k]);
+  const secret = (k: OperationsSecret) => ctx.secretsSet === undefined || ctx.secretsSet.has(OPERATIONS_SECRET_KEYS[k]);
   const setSecret = (k: OperationsSecret, what: string) => `pulumi config set --secret mailstack:${OPERATIONS_SECRET_KEYS[k]} (${what})`;
 
   let backup: BackupConfig | undefined;

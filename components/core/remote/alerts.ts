@@ -35,16 +35,32 @@ export function expectedDnsLines(records: readonly DnsRecord<string>[]): string 
   return records.map((r) => `${r.name} ${r.type} ${rdata(r)}`).join("\n") + "\n";
 }
 
+/**
+ * The local mailboxes that receive the domains' DMARC (rua) and TLS-RPT reports: report addresses
+ * that are mailboxes, mailbox aliases, or aliases that deliver to mailboxes. Reports sent to an
+ * outside address are read there.
+ */
+export function reportMailboxes(cfg: Pick<MailConfig, "domains" | "mailboxes" | "aliases">): string[] {
+  const mailboxes = new Set(cfg.mailboxes.map((m) => m.address));
+  const owner = new Map(cfg.mailboxes.flatMap((m) => m.aliases.map((al) => [al, m.address] as const)));
+  const resolve = (a: string, seen = new Set<string>()): string[] => {
+    if (mailboxes.has(a)) return [a];
+    if (owner.has(a)) return [owner.get(a)!];
+    if (seen.has(a)) return [];
+    seen.add(a);
+    const alias = cfg.aliases.find((x) => x.from === a) ?? cfg.aliases.find((x) => x.catchAll && a.endsWith(x.from));
+    return alias === undefined ? [] : alias.to.flatMap((t) => resolve(t, seen));
+  };
+  return [...new Set(cfg.domains.flatMap((d) => [d.dmarc.reportTo, d.tlsRptTo]).flatMap((r) => resolve(r)))].sort();
+}
+
 const q = (v: string, what: string) => `'${oneLine(v, what).replace(/'/g, `'\\''`)}'`;
 
 /** The runner's environment (alerts.env), for the checks and the mail it sends. */
 export function alertsEnv(cfg: MailConfig, addresses: { ipv4: string; ipv6: string }): string {
   const a = cfg.alerts;
   const from = `postmaster@${cfg.domains[0]?.name ?? cfg.hostname}`;
-  // The addresses that receive reports (for the digest's count), when they are local mailboxes.
-  const mailboxes = new Set(cfg.mailboxes.map((m) => m.address));
-  const aliasesOf = new Map(cfg.mailboxes.flatMap((m) => m.aliases.map((al) => [al, m.address] as const)));
-  const reportBoxes = [...new Set(cfg.domains.flatMap((d) => [d.dmarc.reportTo, d.tlsRptTo]).map((r) => aliasesOf.get(r) ?? r).filter((r) => mailboxes.has(r)))].sort();
+  const reportBoxes = reportMailboxes(cfg);
   const lines = {
     MAIL_TO: a.mailTo.join(" "),
     MAIL_FROM: from,

@@ -202,8 +202,8 @@ restore_files() {
   [[ "$snap" =~ ^(latest|[0-9a-f]{8,64})$ ]] || die "snapshot must be latest or a snapshot id, not $snap"
   rm -rf "$WORK/restore"
   mkdir -p "$WORK/restore"
-  # The snapshot's staging folder becomes the restore folder (restic's <snapshot>:<subfolder>).
-  r restore "$snap:$STAGE" --host "$HOST_TAG" --target "$WORK/restore" >/dev/null
+  # A snapshot's root is the staging folder's content (it is backed up as "." from inside it).
+  r restore "$snap" --host "$HOST_TAG" --target "$WORK/restore" >/dev/null
   say "snapshot $snap restored into $WORK/restore"
 }
 
