@@ -74,6 +74,11 @@ export interface Topology {
     sieveForWebmail: Endpoint;
     /** The web front as certbot's HTTP-01 challenges reach it. */
     web: Endpoint;
+    /**
+     * Postfix's listener for Rspamd's DMARC aggregate reports (rspamadm dmarc_report speaks SMTP
+     * without AUTH): on the service network only, never published, relaying for one sender.
+     */
+    reportsSmtp: Endpoint;
   };
   /**
    * Who issues the web and mail certificates: Let's Encrypt production (the only CA the CAA
@@ -150,6 +155,7 @@ const internal: Topology["internal"] = {
   submissionForWebmail: { host: "postfix", port: CONTAINER_PORTS.submission },
   sieveForWebmail: { host: "dovecot", port: CONTAINER_PORTS.sieve },
   web: { host: "nginx", port: CONTAINER_PORTS.http },
+  reportsSmtp: { host: "postfix", port: 10027 },
 };
 
 const configDirs = Object.fromEntries([...SERVICES].map((s) => [s, "/config"])) as Record<ServiceName, string>;

@@ -20,6 +20,8 @@ export const ALERTS_BIN = `${VOLUME_MOUNT}/bin/alerts`;
 export const ALERTS_DIR = `${VOLUME_MOUNT}/alerts`;
 export const ALERTS_UNIT = "mailstack-alerts";
 export const DIGEST_UNIT = "mailstack-digest";
+/** Daily `rspamadm dmarc_report` (mailstack:reports.sendDmarc). */
+export const DMARC_REPORT_UNIT = "mailstack-dmarc-report";
 const UNIT_DIR = "/etc/systemd/system";
 
 export interface AlertFiles {
@@ -128,6 +130,26 @@ export function alertFiles(cfg: MailConfig, addresses: { ipv4: string; ipv6: str
     { path: `${unitDir}/${ALERTS_UNIT}.timer`, content: timer("Mail stack checks every 5 minutes", ["OnBootSec=10min", "OnUnitActiveSec=5min"], ALERTS_UNIT), mode: "0644" },
     { path: `${unitDir}/${DIGEST_UNIT}.service`, content: service("Mail stack weekly summary", "digest"), mode: "0644" },
     { path: `${unitDir}/${DIGEST_UNIT}.timer`, content: timer("Mail stack weekly summary", [`OnCalendar=${WEEKDAY_SHORT[cfg.alerts.digestWeekday]} *-*-* 07:00:00 UTC`, "Persistent=true"], DIGEST_UNIT), mode: "0644" },
+    ...(cfg.reports.sendDmarc
+      ? [
+          {
+            path: `${unitDir}/${DMARC_REPORT_UNIT}.service`,
+            content: [
+              "[Unit]",
+              "Description=Send yesterday's DMARC aggregate reports (rspamadm dmarc_report)",
+              "After=docker.service",
+              "",
+              "[Service]",
+              "Type=oneshot",
+              "ExecStart=/usr/bin/docker exec rspamd rspamadm dmarc_report",
+              "",
+            ].join("\n"),
+            mode: "0644",
+          },
+          // Early in the UTC day: the reports cover the previous day, as receivers expect.
+          { path: `${unitDir}/${DMARC_REPORT_UNIT}.timer`, content: timer("Daily DMARC aggregate reports", ["OnCalendar=*-*-* 00:20:00 UTC", "RandomizedDelaySec=30min", "Persistent=true"], DMARC_REPORT_UNIT), mode: "0644" },
+        ]
+      : []),
   ];
   const h = createHash("sha256");
   for (const f of files) h.update(`${f.path}\0${f.mode}\0${f.content}\0`);
@@ -158,8 +180,11 @@ export function alertFiles(cfg: MailConfig, addresses: { ipv4: string; ipv6: str
   lines.push(
     `keep=' ${keep} '`,
     `for f in '${ALERTS_BIN}'/checks/*.sh; do case "$keep" in *" $(basename "$f") "*) ;; *) rm -f "$f" ;; esac; done`,
+    ...(cfg.reports.sendDmarc
+      ? []
+      : [`systemctl disable --now ${DMARC_REPORT_UNIT}.timer 2>/dev/null || true`, `rm -f '${unitDir}/${DMARC_REPORT_UNIT}.service' '${unitDir}/${DMARC_REPORT_UNIT}.timer'`]),
     "systemctl daemon-reload",
-    `systemctl enable --now ${ALERTS_UNIT}.timer ${DIGEST_UNIT}.timer`,
+    `systemctl enable --now ${ALERTS_UNIT}.timer ${DIGEST_UNIT}.timer${cfg.reports.sendDmarc ? ` ${DMARC_REPORT_UNIT}.timer` : ""}`,
   );
   return { files, contentHash: h.digest("hex"), script: lines.join("\n") + "\n" };
 }

@@ -9,6 +9,7 @@ import { oneLine } from "./quote";
 import type { ServiceSecrets } from "./secrets";
 import { renderSpecs, type FileSpec } from "./spec";
 import type { TemplateValues } from "./template";
+import { dmarcReportSender } from "./rspamd";
 
 /** Where outbound mail goes: the local sink, the configured relay, or straight to the MX hosts. */
 export function outboundRoute(cfg: MailConfig, topo: Topology): { host: string; auth: boolean } {
@@ -52,6 +53,9 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     smtpPort: CONTAINER_PORTS.smtp,
     submissionPort: CONTAINER_PORTS.submission,
     submissionsPort: CONTAINER_PORTS.submissions,
+    reportsPort: topo.internal.reportsSmtp.port,
+    serviceNets: [topo.network.ipv4Subnet, ...(topo.network.ipv6Subnet !== undefined ? [`[${topo.network.ipv6Subnet.replace("/", "]/")}`] : [])].join(" "),
+    reportSender: dmarcReportSender(cfg),
   };
   const db: TemplateValues = { pgHost: pg.host, pgPort: pg.port, mailDbPassword: oneLine(secrets.mailDbPassword, "mailDbPassword") };
   const maps = ["virtual-domains", "virtual-mailboxes", "virtual-aliases", "sender-logins", "disabled-recipients"];

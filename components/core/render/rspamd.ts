@@ -9,6 +9,11 @@ import type { ServiceSecrets } from "./secrets";
 import { renderSpecs, type FileSpec } from "./spec";
 import type { TemplateValues } from "./template";
 
+/** The sender of the DMARC aggregate reports the stack sends (and the only one its reports listener relays for). */
+export function dmarcReportSender(cfg: Pick<MailConfig, "domains" | "hostname">): string {
+  return `noreply-dmarc@${cfg.domains[0]?.name ?? cfg.hostname}`;
+}
+
 /** Where Rspamd finds DKIM/ARC keys, relative to its config dir: dkim/<domain>.<selector>.key */
 export const DKIM_KEY_DIR = "dkim";
 
@@ -19,7 +24,9 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
   const domainBlocks = cfg.domains
     .map((d) => `  ${d.name} {\n    selector = "${cfg.dkimSelector}";\n    path = "${keyDir}/${d.name}.${cfg.dkimSelector}.key";\n  }`)
     .join("\n");
-  const signing = { dkimSelector: cfg.dkimSelector, dkimKeyDir: keyDir, domainBlocks };
+  // Rspamd's DMARC reports come from the service network, unauthenticated: sign them too.
+  const signNetworks = [topo.network.ipv4Subnet, ...(topo.network.ipv6Subnet !== undefined ? [topo.network.ipv6Subnet] : [])].map((n) => `"${n}"`).join(", ");
+  const signing = { dkimSelector: cfg.dkimSelector, dkimKeyDir: keyDir, domainBlocks, signNetworks };
   const local = topo.kind === "local";
   const files = renderSpecs([
     { service: "rspamd", template: "rspamd/README.conf", values: { hostname: cfg.hostname, configDir: dir } },
@@ -49,6 +56,15 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     ld("milter_headers.conf"),
     ld("dkim_signing.conf", signing),
     ld("arc.conf", signing),
+    ld("dmarc.conf", {
+      reportingEnabled: cfg.reports.sendDmarc ? "true" : "false",
+      reportSender: dmarcReportSender(cfg),
+      reportDomain: cfg.domains[0]?.name ?? cfg.hostname,
+      orgName: cfg.hostname,
+      hostname: cfg.hostname,
+      smtpHost: topo.internal.reportsSmtp.host,
+      smtpPort: topo.internal.reportsSmtp.port,
+    }),
   ]);
   for (const d of cfg.domains) {
     const key = secrets.dkimPrivateKeys[d.name];
