@@ -8,7 +8,9 @@ import { describe, it } from "@jest/globals";
 import { ConfigError, parseMailConfig, type RawMailConfig } from "../../components/core/config/config";
 import { backupMaxAgeSeconds, longestScheduleGapSeconds, OPERATIONS_DEFAULTS, operationsWarnings, repositoryKind } from "../../components/core/config/operations";
 import { backupFiles, repositoryShown } from "../../components/core/render/backup";
+import { renderServiceFiles } from "../../components/core/render/render";
 import { localTopology, productionTopology } from "../../components/core/topology";
+import { describeBackupStatus } from "../../tools/backup/status";
 
 function valid(extra: Partial<RawMailConfig> = {}): RawMailConfig {
   return {
@@ -156,5 +158,46 @@ describe("the backup container's files", () => {
 
   it("shows no credentials in the repository it logs", () => {
     assert.equal(repositoryShown("rest:https://user@backup.example.com:8000/acme"), "rest:https://backup.example.com:8000/acme");
+  });
+});
+
+describe("DMARC reports the stack sends", () => {
+  const secrets = {
+    postgresPassword: "p", mailDbPassword: "m", roundcubeDbPassword: "r", mailPasswordDbPassword: "mp", roundcubeDesKey: "d".repeat(24),
+    rspamdControllerPassword: "c", rspamdControllerSalt: "s", dkimPrivateKeys: { "example.com": "KEY" }, backupDbPassword: "bdb",
+  };
+  const render = (extra: Partial<RawMailConfig> = {}) => renderServiceFiles(parseMailConfig(valid(extra), { hasRelayPassword: false }), secrets, productionTopology);
+  const file = (files: ReturnType<typeof render>, service: string, path: string) => files.find((f) => f.service === service && f.path === path)!.content;
+
+  it("Rspamd reports through Postfix's internal listener, which relays for the report sender only", () => {
+    const files = render();
+    const dmarc = file(files, "rspamd", "local.d/dmarc.conf");
+    assert.match(dmarc, /^ {2}enabled = true;$/m);
+    assert.match(dmarc, /^ {2}email = "noreply-dmarc@example\.com";$/m);
+    assert.match(dmarc, /^ {2}smtp = "postfix";\n {2}smtp_port = 10027;$/m);
+    const master = file(files, "postfix", "master.cf");
+    assert.match(master, /^10027 +inet .* smtpd\n(  -o .*\n)*  -o \{ smtpd_sender_restrictions = check_sender_access inline:\{ noreply-dmarc@example\.com=OK \}, reject \}$/m);
+    assert.match(master, /^ {2}-o \{ mynetworks = 172\.30\.25\.0\/24 \[fd00:6d61:696c:19::\]\/64 \}$/m);
+    assert.match(file(files, "rspamd", "local.d/dkim_signing.conf"), /^sign_networks = \["172\.30\.25\.0\/24", "fd00:6d61:696c:19::\/64"\];$/m);
+  });
+
+  it("reports.sendDmarc: false turns reporting off", () => {
+    assert.match(file(render({ reports: { sendDmarc: false } }), "rspamd", "local.d/dmarc.conf"), /^ {2}enabled = false;$/m);
+  });
+});
+
+describe("what npm run backup -- status says", () => {
+  const now = 1_800_000_000;
+  it("a recent success is fine; too old, a failure, or none at all is not", () => {
+    const ok = describeBackupStatus({ repository: "s3:https://h/b", schedule: "02:30", maxAgeSeconds: 30 * 3600, lastSuccess: now - 3600, snapshot: "4f2a91c0aa", files: 120, addedBytes: 1048576, durationSeconds: 12, nextRun: now + 3600 }, now);
+    assert.equal(ok.ok, true);
+    assert.match(ok.lines.join("\n"), /last success .* \(60 min ago\), snapshot 4f2a91c0, 120 files, 1\.0 MiB added, took 12 s/);
+    const old = describeBackupStatus({ maxAgeSeconds: 30 * 3600, lastSuccess: now - 31 * 3600 }, now);
+    assert.equal(old.ok, false);
+    assert.match(old.lines.join("\n"), /TOO OLD, the schedule allows 30 h/);
+    const failed = describeBackupStatus({ maxAgeSeconds: 30 * 3600, lastSuccess: now - 3600, lastError: "restic backup failed: connection refused", lastAttempt: now - 60 }, now);
+    assert.equal(failed.ok, false);
+    assert.match(failed.lines.join("\n"), /FAILED: restic backup failed: connection refused/);
+    assert.equal(describeBackupStatus({ lastSuccess: null }, now).ok, false);
   });
 });

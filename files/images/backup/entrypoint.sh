@@ -11,7 +11,8 @@
 #   snapshots        restic's snapshot list (JSON)
 #   restore-files S  restores snapshot S (an id or "latest") into /volume/backup/restore
 #   merge-mail [ADDR]  merges the restored maildirs and Sieve scripts into the live folders (all,
-#                    or one mailbox); never removes or replaces mail that is there now
+#                    with Dovecot stopped, or one mailbox, with Dovecot running); never removes
+#                    or replaces mail that is there now
 #   restore-extras   puts back DKIM keys, certbot's state and Rspamd's data where the live
 #                    volume has none (a replaced or emptied volume); keeps whatever is there
 #   check            validates /config (the deploy runs it before installing new files)
@@ -214,7 +215,7 @@ merge_mail() {
     rel="/${addr#*@}/${addr%@*}"
     [ -d "$WORK/restore/vmail$rel" ] || die "the snapshot has no mailbox $addr (vmail$rel)"
   fi
-  /usr/local/lib/mailstack/merge-maildirs.sh "$WORK/restore/vmail$rel" "$VOLUME/vmail$rel"
+  /usr/local/lib/mailstack/merge-maildirs.sh "$WORK/restore/vmail$rel" "$VOLUME/vmail$rel" "$([ -n "$addr" ] && echo online || echo offline)"
   if [ -d "$WORK/restore/sieve$rel" ]; then
     mkdir -p "$VOLUME/sieve$rel"
     # Sieve scripts: only those the live side lacks (a user's newer script wins).

@@ -1,9 +1,13 @@
 #!/bin/bash
-# merge-maildirs.sh RESTORED LIVE: puts restored maildirs back without ever removing or replacing
-# mail that is there now (a restore into a running server keeps everything that arrived since the
-# backup). Per maildir folder (a folder with cur/ and new/):
-#   - missing or holding no message in LIVE: copied whole, with dovecot-uidlist (the same UIDs and
-#     UIDVALIDITY, so mail clients keep their caches) and dovecot-keywords (keyword flags);
+# merge-maildirs.sh RESTORED LIVE [offline|online]: puts restored maildirs back without ever
+# removing or replacing mail that is there now (a restore into a running server keeps everything
+# that arrived since the backup). Per maildir folder (a folder with cur/ and new/):
+#   - holding no message in LIVE: copied whole, with dovecot-uidlist (the same UIDs and
+#     UIDVALIDITY, so mail clients keep their caches) and dovecot-keywords (keyword flags). Only
+#     "offline" (Dovecot stopped: a whole restore) replaces a folder Dovecot already indexed, and
+#     then removes its index files so Dovecot rebuilds them from the restored list; "online" (one
+#     mailbox, Dovecot running) copies whole only folders Dovecot has never seen, because the
+#     index of a running Dovecot remembers which UIDs were expunged;
 #   - holding mail: each restored message whose base name (before ":2,") is not there is added to
 #     cur/ with its flags; Dovecot gives it a new UID, as for any new message. Keyword letters are
 #     translated through both dovecot-keywords files (a letter means a different keyword in
@@ -14,7 +18,8 @@
 # files by itself. Prints one line per folder it touched and a total.
 set -euo pipefail
 restored=${1:?usage: merge-maildirs.sh RESTORED LIVE}
-live=${2:?usage: merge-maildirs.sh RESTORED LIVE}
+live=${2:?usage: merge-maildirs.sh RESTORED LIVE [offline|online]}
+mode=${3:-online}
 [ -d "$restored" ] || { echo "merge-maildirs: nothing restored at $restored"; exit 0; }
 mkdir -p "$live"
 
@@ -34,7 +39,8 @@ while IFS= read -r -d '' cur; do
   target="$live$rel"
   mkdir -p "$target/cur" "$target/new" "$target/tmp"
   live_count=$(find "$target/cur" "$target/new" -maxdepth 1 -type f | wc -l)
-  if [ "$live_count" -eq 0 ]; then
+  if [ "$live_count" -eq 0 ] && { [ "$mode" = offline ] || [ ! -e "$target/dovecot-uidlist" ]; }; then
+    rm -f "$target"/dovecot.index* "$target/dovecot-uidlist"
     cp -a "$folder/." "$target/"
     n=$(find "$folder/cur" "$folder/new" -maxdepth 1 -type f | wc -l)
     echo "restored ${rel:-/} whole: $n messages"
