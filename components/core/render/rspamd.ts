@@ -39,9 +39,6 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     }),
     ld("options.inc", {
       localAddrs: topo.mynetworks.map((n) => `"${n.replace(/[[\]]/g, "")}"`).join(", "),
-      // The local stack has no internet: a resolver on the container's loopback, where nothing
-      // listens, fails at once instead of timing out on every lookup.
-      dnsNameserverLine: local ? 'nameserver = ["127.0.0.1:53"];' : "# the container's resolver",
     }),
     ld("fuzzy_check.conf", { fuzzyEnabled: local ? "false" : "true" }),
     ld("logging.inc"),

@@ -13,41 +13,35 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, it } from "@jest/globals";
-import { ImapFlow } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import { authenticate } from "mailauth";
-import nodemailer from "nodemailer";
 import { hostDir } from "../../../components/core/containers/hostLayout";
 import { REPO_ROOT } from "../../../components/core/paths";
-import { execIn } from "../../../local/engine/containers";
-import { connectEngine, type Engine } from "../../../local/engine/engine";
-import { HOST, startSink, until, upMailStack, type MailStack } from "../mailStack";
-import { zoneResolver } from "../zoneResolver";
+import { imapLogin } from "../helpers/imap";
+import { sendFromLoopback, startSink, submit } from "../helpers/smtp";
+import { E2E_STACK_FILE, execInService, until, upLocalStack, type LocalStack } from "../helpers/stack";
+import { zoneResolver } from "../helpers/zoneResolver";
 
 const USERS = ["alice@e2e.test", "bob@e2e.test", "carol@other.test"] as const;
 type Snapshot = Map<string, string>; // "<user> <mailbox> <Message-ID>" -> "<sha256 of the source> <sorted flags>"
 
-let stack: MailStack;
-let engine: Engine;
+let stack: LocalStack;
 const cli = (args: string[], timeout = 600_000) => {
   const r = spawnSync("npx", ["tsx", join(REPO_ROOT, "tools", "backup", "cli.ts"), ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout });
   assert.equal(r.status, 0, `backup ${args.join(" ")} failed:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 };
-const inContainer = async (service: string, cmd: string[]) => {
-  const r = await execIn(engine.docker, `${stack.topo.namePrefix}${service}`, cmd);
+/** The local runner, as the e2e global setup runs it (greylisting off); passwords never printed. */
+const runner = (args: string[]) => {
+  const r = spawnSync("npx", ["tsx", join(REPO_ROOT, "local", "cli.ts"), ...args], { cwd: REPO_ROOT, encoding: "utf8", env: { ...process.env, MAILSTACK_GREYLISTING: "off" }, timeout: 600_000 });
+  assert.equal(r.status, 0, `local ${args[0]} failed:\n${r.stderr}`);
+};
+const inContainer = async (service: "backup" | "dovecot", cmd: string[], input?: string) => {
+  const r = await execInService(stack, service, cmd, input === undefined ? {} : { input });
   assert.equal(r.code, 0, `${service}: ${cmd.join(" ")}:\n${r.stderr}${r.stdout}`);
   return r.stdout;
 };
-
-async function imap(user: string): Promise<ImapFlow> {
-  const c = new ImapFlow({ host: HOST, port: stack.ep.imaps, secure: true, auth: { user, pass: stack.password(user) }, tls: { rejectUnauthorized: false }, logger: false });
-  await c.connect();
-  return c;
-}
-
-const submission = (user: string) =>
-  nodemailer.createTransport({ host: HOST, port: stack.ep.submission, requireTLS: true, auth: { user, pass: stack.password(user) }, tls: { rejectUnauthorized: false } });
-const inbound = () => nodemailer.createTransport({ host: HOST, port: stack.ep.smtp, name: "mx.remote.example", tls: { rejectUnauthorized: false } });
+const imap = (user: string): Promise<ImapFlow> => imapLogin(stack, user);
 const mid = (tag: string, i: number) => `<drill.${tag}.${i}.${Date.now()}@remote.example>`;
 
 /** Every message of every mailbox of the users: Message-ID -> hash of its bytes and its flags. */
@@ -91,8 +85,7 @@ function maildirBases(root: string): Set<string> {
 }
 
 beforeAll(async () => {
-  stack = upMailStack();
-  engine = await connectEngine({ install: false });
+  stack = await upLocalStack();
 });
 
 describe("restore drill", () => {
@@ -106,12 +99,11 @@ describe("restore drill", () => {
 
   it("fills mailboxes: folders, flags and keywords, an alias, a Sieve script", async () => {
     // Alice: mail from Bob over submission, then folders with flagged and keyword-tagged copies.
-    const bob = submission("bob@e2e.test");
     for (let i = 0; i < 12; i++) {
-      await bob.sendMail({ from: "bob@e2e.test", to: "alice@e2e.test", subject: `Status ${i}`, text: `Report number ${i}.\n`.repeat(20), messageId: mid("inbox", i) });
+      await submit(stack, "bob@e2e.test", { to: "alice@e2e.test", subject: `Status ${i}`, text: `Report number ${i}.\n`.repeat(20), messageId: mid("inbox", i) });
     }
-    await inbound().sendMail({ from: "buyer@remote.example", to: "sales@e2e.test", subject: "Order", text: "Please quote 40 units.", messageId: mid("alias", 0) });
-    await inbound().sendMail({ from: "friend@remote.example", to: "carol@other.test", subject: "Hello Carol", text: "Lunch on Friday?", messageId: mid("carol", 0) });
+    await sendFromLoopback(stack, { from: "buyer@remote.example", to: "sales@e2e.test", subject: "Order", text: "Please quote 40 units.", messageId: mid("alias", 0) });
+    await sendFromLoopback(stack, { from: "friend@remote.example", to: "carol@other.test", subject: "Hello Carol", text: "Lunch on Friday?", messageId: mid("carol", 0) });
     const c = await imap("alice@e2e.test");
     try {
       await until("Alice's mail", async () => ((await c.status("INBOX", { messages: true })).messages! >= 13 ? true : undefined));
@@ -131,7 +123,7 @@ describe("restore drill", () => {
       await c.logout();
     }
     // Bob's Sieve script, put and activated as ManageSieve would.
-    await execIn(engine.docker, `${stack.topo.namePrefix}dovecot`, ["doveadm", "sieve", "put", "-u", "bob@e2e.test", "-a", "drill"], { input: sieve });
+    await inContainer("dovecot", ["doveadm", "sieve", "put", "-u", "bob@e2e.test", "-a", "drill"], sieve);
     assert.match(await inContainer("dovecot", ["doveadm", "sieve", "list", "-u", "bob@e2e.test"]), /^drill\s+ACTIVE/m);
     before = await snapshot();
     assert.ok(before.size >= 18, `filled ${before.size} messages`);
@@ -164,7 +156,7 @@ describe("restore drill", () => {
     })();
     for (let i = 0; running || i < 5; i++) {
       const id = mid("during", i);
-      await inbound().sendMail({ from: "late@remote.example", to: "alice@e2e.test", subject: `During ${i}`, text: "Sent while the backup ran.", messageId: id });
+      await sendFromLoopback(stack, { from: "late@remote.example", to: "alice@e2e.test", subject: `During ${i}`, text: "Sent while the backup ran.", messageId: id });
       duringIds.push(id);
       if (i > 200) break;
     }
@@ -214,14 +206,15 @@ describe("restore drill", () => {
     // Disaster: every container gone, the whole data folder (maildirs, database, Valkey, DKIM
     // keys, certificates, queue) deleted. The repository and the stack's secrets (its Pulumi
     // state, on a VM) survive, as they would off the server.
-    const down = spawnSync("npx", ["tsx", join(REPO_ROOT, "local", "cli.ts"), "down"], { cwd: REPO_ROOT, encoding: "utf8" });
-    assert.equal(down.status, 0, down.stderr);
+    runner(["down"]);
     rmSync(stack.topo.hostRoot, { recursive: true, force: true });
-    stack = upMailStack();
+    runner(["up", "--stack-file", E2E_STACK_FILE]);
+    // pebble made a new root: the clients trust only this run's.
+    stack = await upLocalStack();
     assert.equal((await snapshot()).size, 0, "the new stack starts empty");
     const out = cli(["restore", "--local", "--yes"]);
     assert.match(out, /re-applying the stack's mailboxes and aliases/);
-    stack = upMailStack();
+    stack = await upLocalStack();
     const after = await snapshot();
     const lost = [...before.keys()].filter((k) => !after.has(k));
     assert.deepEqual(lost, [], "no message lost");
@@ -238,8 +231,8 @@ describe("restore drill", () => {
     const sink = await startSink(stack);
     try {
       const id = mid("dkim", 0);
-      await submission("alice@e2e.test").sendMail({ from: "alice@e2e.test", to: "partner@elsewhere.example", subject: "After the restore", text: "Signed as before.", messageId: id });
-      const msg = await until("the signed message at the sink", async () => sink.messages.find((m) => m.raw.includes(id)));
+      await submit(stack, "alice@e2e.test", { subject: "After the restore", text: "Signed as before.", messageId: id });
+      const msg = await sink.waitFor(id);
       const zone = join(stack.topo.hostRoot, "..", "zone-before-restore.zone");
       writeFileSync(zone, zoneBefore);
       const res = await authenticate(msg.raw, { ip: "127.0.0.1", helo: stack.cfg.hostname, sender: msg.from, mta: "mx.elsewhere.example", resolver: zoneResolver(zone) as never });
@@ -266,7 +259,7 @@ describe("restore drill", () => {
     }
     assert.equal(deleted.length, 2);
     const newer = mid("newer", 0);
-    await inbound().sendMail({ from: "new@remote.example", to: "alice@e2e.test", subject: "Newer than the backup", text: "Keep me.", messageId: newer });
+    await sendFromLoopback(stack, { from: "new@remote.example", to: "alice@e2e.test", subject: "Newer than the backup", text: "Keep me.", messageId: newer });
     await until("the newer message", async () => ([...(await snapshot()).keys()].some((k) => k.endsWith(newer)) ? true : undefined));
     cli(["restore", "--local", "--mailbox", "alice@e2e.test", "--yes"]);
     const after = await snapshot();

@@ -8,10 +8,10 @@ import { checkMain } from "../../../tools/check/cli";
 import { outboundCheck } from "../../../tools/check/outbound";
 import type { CheckResult } from "../../../tools/check/report";
 import { localTarget } from "../../../tools/ops/target";
-import { upMailStack, type MailStack } from "../mailStack";
+import { upLocalStack, type LocalStack } from "../helpers/stack";
 import { startZoneServer, type ZoneServer } from "../helpers/dnsServer";
 
-let stack: MailStack;
+let stack: LocalStack;
 let dns: ZoneServer;
 
 async function check(extra: string[] = []): Promise<{ code: number; results: CheckResult[]; text: string }> {
@@ -23,7 +23,7 @@ async function check(extra: string[] = []): Promise<{ code: number; results: Che
 const failed = (rs: CheckResult[]) => rs.filter((r) => r.verdict === "fail");
 
 beforeAll(async () => {
-  stack = upMailStack();
+  stack = await upLocalStack();
   dns = await startZoneServer(stack.ep.zone, { "127.0.0.1": stack.cfg.hostname, "::1": stack.cfg.hostname });
 });
 afterAll(async () => {

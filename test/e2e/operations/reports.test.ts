@@ -9,21 +9,18 @@ import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, it } from "@jest/globals";
 import { strToU8, zipSync } from "fflate";
-import nodemailer from "nodemailer";
-import { execIn } from "../../../local/engine/containers";
-import { connectEngine, type Engine } from "../../../local/engine/engine";
 import { dmarcReportSender } from "../../../components/core/render/rspamd";
+import nodemailer from "nodemailer";
 import { containerSpecs } from "../../../components/core/containers/containerSpecs";
 import { imagePlans } from "../../../components/core/containers/images";
 import { reportsMain } from "../../../tools/reports/cli";
 import type { DomainSummary } from "../../../tools/reports/summary";
-import { HOST, startSink, until, upMailStack, type MailStack } from "../mailStack";
+import { LOOPBACK, startSink, type Sink } from "../helpers/smtp";
+import { execInService, until, upLocalStack, type LocalStack } from "../helpers/stack";
 
-let stack: MailStack;
-let engine: Engine;
+let stack: LocalStack;
 beforeAll(async () => {
-  stack = upMailStack();
-  engine = await connectEngine({ install: false });
+  stack = await upLocalStack();
 });
 
 const day = 86400;
@@ -48,8 +45,9 @@ const tls = JSON.stringify({
 
 describe("reports received", () => {
   it("npm run reports summarises the reports delivered to the rua address", async () => {
-    const inbound = nodemailer.createTransport({ host: HOST, port: stack.ep.smtp, name: "mx.receiver.example", tls: { rejectUnauthorized: false } });
     const rua = stack.cfg.domains.find((d) => d.name === "e2e.test")!.dmarc.reportTo;
+    // nodemailer's attachments go through sendMail's own options: the helper takes plain mails only.
+    const inbound = nodemailer.createTransport({ host: LOOPBACK, port: stack.ep.smtp, name: "mx.receiver.example", tls: { servername: stack.ep.mailHost, ca: stack.ca } });
     await inbound.sendMail({
       from: "noreply-dmarc-support@receiver.example",
       to: rua,
@@ -82,7 +80,7 @@ describe("reports received", () => {
 });
 
 describe("reports sent", () => {
-  let sink: Awaited<ReturnType<typeof startSink>>;
+  let sink: Sink;
   beforeAll(async () => {
     sink = await startSink(stack);
   });
@@ -104,7 +102,7 @@ describe("reports sent", () => {
       `printf 'From: <${sender}>\\r\\nTo: <dmarc-rua@receiver.example>\\r\\nSubject: Report Domain: receiver.example\\r\\nMessage-ID: ${id}\\r\\n\\r\\nreport\\r\\n.\\r\\n' >&3; read -r l <&3; echo "$l"`,
       "say QUIT",
     ].join("\n");
-    const r = await execIn(engine.docker, `${stack.topo.namePrefix}rspamd`, ["bash", "-c", script]);
+    const r = await execInService(stack, "rspamd", ["bash", "-c", script]);
     return r.stdout;
   };
 
@@ -112,7 +110,7 @@ describe("reports sent", () => {
     const id = `<dmarc-report.${Date.now()}@e2e.test>`;
     const ok = await fromRspamd(dmarcReportSender(stack.cfg), id);
     assert.match(ok, /^250 .*queued/m, ok);
-    const msg = await until("the report at the sink", async () => sink.messages.find((m) => m.raw.includes(id)), 30_000);
+    const msg = await sink.waitFor(id);
     assert.deepEqual(msg.to, ["dmarc-rua@receiver.example"]);
     assert.match(msg.raw, /^DKIM-Signature: .*d=e2e\.test/m);
     const other = await fromRspamd("alice@e2e.test", `<x.${Date.now()}@e2e.test>`);
@@ -123,7 +121,7 @@ describe("reports sent", () => {
     const postfix = containerSpecs(stack.cfg, stack.topo, imagePlans(stack.topo)).find((c) => c.service === "postfix")!;
     assert.deepEqual([...new Set(postfix.ports.map((p) => p.containerPort))], [25, 465, 587]);
     const refused = await new Promise<boolean>((resolve) => {
-      const s = connect({ host: HOST, port: stack.topo.internal.reportsSmtp.port }, () => (s.destroy(), resolve(false)));
+      const s = connect({ host: LOOPBACK, port: stack.topo.internal.reportsSmtp.port }, () => (s.destroy(), resolve(false)));
       s.on("error", () => resolve(true));
     });
     assert.equal(refused, true, "nothing answers on the host");

@@ -1,4 +1,4 @@
-// A DNS resolver for mailauth that answers only from the local stack's zone file (.local/dns.zone,
+// A DNS resolver for mailauth that answers only from the local stack's zone file (endpoints.json `zone`,
 // written from the program's own dnsRecords): what receivers on the internet would see, with
 // 127.0.0.1/::1 as the server's addresses. Not a test file.
 import { readFileSync } from "node:fs";
