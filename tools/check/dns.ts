@@ -30,7 +30,7 @@ function expectedValue(r: DnsRecord<string>): string {
     case "MX":
       return `${r.priority} ${lowerHost(r.content)}`;
     case "SRV":
-      return `${r.data.priority} ${r.data.weight} ${r.data.port} ${lowerHost(r.data.target)}`;
+      return `${r.data.priority} ${r.data.weight} ${r.data.port} ${lowerHost(r.data.target) || "."}`;
     case "CAA":
       return `${r.data.flags} ${r.data.tag} ${r.data.value}`;
   }
@@ -101,13 +101,24 @@ export async function dnsChecks(records: readonly DnsRecord<string>[], res: Reso
   return out;
 }
 
+/** 4.3.2.1.in-addr.arpa, or the 32 reversed nibbles under ip6.arpa. */
+export function reverseName(ip: string): string {
+  if (!ip.includes(":")) return `${ip.split(".").reverse().join(".")}.in-addr.arpa`;
+  const [head, tail = ""] = ip.split("::");
+  const h = head === "" ? [] : head.split(":");
+  const t = tail === "" ? [] : tail.split(":");
+  const hex = [...h, ...Array(8 - h.length - t.length).fill("0"), ...t].map((g) => g.padStart(4, "0")).join("");
+  return `${[...hex].reverse().join(".")}.ip6.arpa`;
+}
+
 export async function ptrChecks(addresses: readonly string[], hostname: string, res: Resolver): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const ip of addresses) {
     let names: string[] = [];
     let error = "";
     try {
-      names = (await res.reverse(ip)).map(lowerHost);
+      // A PTR query by name: Resolver.reverse() would also read /etc/hosts.
+      names = (await res.resolve(reverseName(ip), "PTR")).map(lowerHost);
     } catch (e) {
       error = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     }

@@ -177,7 +177,8 @@ export async function mtaStsChecks(ep: Endpoint, policies: { domain: string; pol
     const id = `mta-sts ${domain}`;
     try {
       const r = await httpsGet(ep.host, ep.ports.https, name, "/.well-known/mta-sts.txt", ep.ca);
-      const same = r.status === 200 && r.body.replace(/\r\n/g, "\n").trim() === policy.trim();
+      const lines = (t: string) => t.replace(/\r\n/g, "\n").trim();
+      const same = r.status === 200 && lines(r.body) === lines(policy);
       out.push(
         same
           ? { id, group: "MTA-STS", verdict: "pass", detail: `https://${name}/.well-known/mta-sts.txt serves the policy (${/mode: (\w+)/.exec(policy)?.[1] ?? "?"})` }
