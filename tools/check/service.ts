@@ -57,9 +57,15 @@ function readUntil(sock: Socket, done: (text: string) => boolean, ms = 10000): P
 const smtpDone = (b: string) => /(^|\r\n)\d{3} [^\r\n]*\r\n$/.test(b);
 const lineDone = (b: string) => b.endsWith("\r\n");
 
+/** Errors after a promise settled (a reset after a refused handshake) must not crash the check. */
+const quiet = <T extends Socket>(s: T): T => {
+  s.on("error", () => undefined);
+  return s;
+};
+
 async function plain(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const s = tcpConnect({ host, port, timeout: 10000 }, () => resolve(s));
+    const s = quiet(tcpConnect({ host, port, timeout: 10000 }, () => resolve(s)));
     s.once("error", reject);
     s.once("timeout", () => reject(new Error(`no connection to ${host}:${port} within 10s`)));
   });
@@ -69,7 +75,7 @@ async function plain(host: string, port: number): Promise<Socket> {
 export async function openTls(host: string, port: number, dialect: Dialect, opts: ConnectionOptions): Promise<TLSSocket> {
   if (dialect === "none") {
     return new Promise((resolve, reject) => {
-      const s = tlsConnect({ host, port, ...opts }, () => resolve(s));
+      const s = quiet(tlsConnect({ host, port, ...opts }, () => resolve(s)));
       s.once("error", reject);
     });
   }
@@ -95,8 +101,11 @@ export async function openTls(host: string, port: number, dialect: Dialect, opts
     if (!/^OK/.test(r.trim())) throw new Error(`STARTTLS refused: ${r.trim()}`);
   }
   return new Promise((resolve, reject) => {
-    const s = tlsConnect({ socket: sock, ...opts }, () => resolve(s));
-    s.once("error", reject);
+    const s = quiet(tlsConnect({ socket: sock, ...opts }, () => resolve(s)));
+    s.once("error", (e) => {
+      sock.destroy();
+      reject(e);
+    });
   });
 }
 

@@ -24,6 +24,8 @@ beforeAll(async () => {
 });
 
 const day = 86400;
+// Earlier runs left their reports in the mailbox: this run's failing source is one of its own.
+const spoofer = `203.0.113.${100 + Math.floor(Math.random() * 150)}`;
 const begin = Math.floor(Date.now() / 1000) - 2 * day;
 const xml = `<?xml version="1.0" encoding="UTF-8" ?>
 <feedback>
@@ -32,7 +34,7 @@ const xml = `<?xml version="1.0" encoding="UTF-8" ?>
   <policy_published><domain>e2e.test</domain><adkim>s</adkim><aspf>r</aspf><p>reject</p><sp>reject</sp><pct>100</pct></policy_published>
   <record><row><source_ip>198.18.7.1</source_ip><count>42</count><policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row>
     <identifiers><header_from>e2e.test</header_from></identifiers><auth_results><dkim><domain>e2e.test</domain><result>pass</result></dkim><spf><domain>e2e.test</domain><result>pass</result></spf></auth_results></record>
-  <record><row><source_ip>203.0.113.66</source_ip><count>3</count><policy_evaluated><disposition>reject</disposition><dkim>fail</dkim><spf>fail</spf></policy_evaluated></row>
+  <record><row><source_ip>${spoofer}</source_ip><count>3</count><policy_evaluated><disposition>reject</disposition><dkim>fail</dkim><spf>fail</spf></policy_evaluated></row>
     <identifiers><header_from>e2e.test</header_from></identifiers><auth_results><spf><domain>spoof.example</domain><result>pass</result></spf></auth_results></record>
 </feedback>`;
 const tls = JSON.stringify({
@@ -44,7 +46,14 @@ const tls = JSON.stringify({
 });
 
 describe("reports received", () => {
+  const summaryOf = async (): Promise<DomainSummary> => {
+    let out = "";
+    await reportsMain(["--local", "--json"], (s) => (out += s));
+    return (JSON.parse(out) as { summaries: DomainSummary[] }).summaries.find((x) => x.domain === "e2e.test")!;
+  };
+
   it("npm run reports summarises the reports delivered to the rua address", async () => {
+    const before = await summaryOf();
     const rua = stack.cfg.domains.find((d) => d.name === "e2e.test")!.dmarc.reportTo;
     // nodemailer's attachments go through sendMail's own options: the helper takes plain mails only.
     const inbound = nodemailer.createTransport({ host: LOOPBACK, port: stack.ep.smtp, name: "mx.receiver.example", tls: { servername: stack.ep.mailHost, ca: stack.ca } });
@@ -63,19 +72,18 @@ describe("reports received", () => {
       attachments: [{ filename: "receiver.example!e2e.test!report.json.gz", content: gzipSync(tls), contentType: "application/tlsrpt+gzip" }],
     });
     const summary = await until("both reports in the summary", async () => {
-      let out = "";
-      await reportsMain(["--local", "--json"], (s) => (out += s));
-      const s = (JSON.parse(out) as { summaries: DomainSummary[] }).summaries.find((x) => x.domain === "e2e.test");
-      return s !== undefined && s.dmarc.reports >= 1 && s.tls.reports >= 1 ? s : undefined;
+      const s = await summaryOf();
+      return s.dmarc.reports > before.dmarc.reports && s.tls.reports > before.tls.reports ? s : undefined;
     }, 60_000);
-    assert.equal(summary.dmarc.messages, 45);
-    assert.equal(summary.dmarc.failed, 3);
-    assert.deepEqual(summary.dmarc.newFailing.map((l) => l.ip), ["203.0.113.66"]);
-    assert.deepEqual(summary.tls.failureTypes, { "validation-failure": 2 });
+    assert.equal(summary.dmarc.messages - before.dmarc.messages, 45);
+    assert.equal(summary.dmarc.failed - before.dmarc.failed, 3);
+    assert.equal(summary.dmarc.dkimAligned - before.dmarc.dkimAligned, 42);
+    assert.ok(summary.dmarc.newFailing.some((l) => l.ip === spoofer && l.failed === 3), JSON.stringify(summary.dmarc.newFailing));
+    assert.equal((summary.tls.failureTypes["validation-failure"] ?? 0) - (before.tls.failureTypes["validation-failure"] ?? 0), 2);
     let text = "";
     await reportsMain(["--local"], (s) => (text += `${s}\n`));
     assert.match(text, /NEW senders failing alignment/);
-    assert.match(text, /TLS-RPT: 1 report from receiver\.example; 40 sessions succeeded, 2 failed/);
+    assert.match(text, /TLS-RPT: \d+ reports? from receiver\.example; \d+ sessions succeeded, \d+ failed/);
   });
 });
 
