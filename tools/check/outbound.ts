@@ -16,7 +16,11 @@ export async function outboundCheck(cfg: MailConfig, target: Target, probe: { ho
   const id = `outbound ${via.host}:${via.port}`;
   let server: ReturnType<typeof createServer> | undefined;
   if (listen) {
-    server = createServer((s) => s.end("220 sink ESMTP\r\n"));
+    // The probe reads three bytes and hangs up: a reset is the expected end, not an error.
+    server = createServer((s) => {
+      s.on("error", () => undefined);
+      s.end("220 sink ESMTP\r\n");
+    });
     await new Promise<void>((res, rej) => {
       server!.once("error", rej);
       server!.listen(via.port, via.host, () => res());

@@ -246,6 +246,8 @@ export async function probeCheck(ep: Endpoint, mailbox: { address: string; passw
     return [{ id, group: "Probe", verdict: "fail", detail: `submission refused the probe: ${(e as Error).message}`, fix: "the mailbox's password (pulumi stack output --show-secrets mailboxPasswords) and port 587" }];
   }
   const imap = new ImapFlow({ host: ep.host, port: ep.ports.imaps, secure: true, auth: { user: mailbox.address, pass: mailbox.password }, tls, logger: false });
+  // A connection error also rejects the call that hit it; the event must not end the process.
+  imap.on("error", () => undefined);
   let raw: Buffer | undefined;
   try {
     await imap.connect();
