@@ -129,6 +129,17 @@ describe("the backup container's check", () => {
     const ok = await runOnce(docker, image, ["check"], { binds: [`${dir}:/config:ro`] });
     assert.equal(ok.code, 0, ok.stdout);
     assert.match(ok.stdout, /^backup: \/config OK \(restic 0\.18/m);
+    // A backup whose database cannot be reached fails, and says why in its status file.
+    const volume = join(tmp, "volume");
+    const repo = join(tmp, "repository");
+    mkdirSync(join(volume, "vmail"), { recursive: true });
+    mkdirSync(repo, { recursive: true });
+    writeFileSync(join(dir, "backup.env"), readFileSync(join(dir, "backup.env"), "utf8").replace(/^RESTIC_REPOSITORY=.*$/m, "RESTIC_REPOSITORY='/repository'"));
+    const failed = await runOnce(docker, image, ["now"], { binds: [`${dir}:/config:ro`, `${volume}:/volume`, `${repo}:/repository`] });
+    assert.notEqual(failed.code, 0, failed.stdout);
+    const status = JSON.parse(readFileSync(join(volume, "backup", "status.json"), "utf8")) as { lastSuccess: number | null; lastError: string };
+    assert.equal(status.lastSuccess, null);
+    assert.match(status.lastError, /^staging failed: .*pg_dump of mail failed/);
     rmSync(join(dir, "restic-password"));
     const bad = await runOnce(docker, image, ["check"], { binds: [`${dir}:/config:ro`] });
     assert.notEqual(bad.code, 0);

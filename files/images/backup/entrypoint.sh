@@ -89,6 +89,7 @@ JSON
   mv -f "$STATUS.tmp" "$STATUS"
 }
 
+# Every step checks its own status: bash ignores `set -e` inside a function called from an `if`.
 stage() {
   rm -rf "$STAGE"
   mkdir -p "$STAGE/postgres" "$STAGE/valkey"
@@ -99,18 +100,18 @@ stage() {
   printf '%s:%s:*:%s:%s\n' "$PG_HOST" "$PG_PORT" "$PG_USER" "$(cat "$CONFIG/db-password")" > "$pgpass"
   for db in $PG_DATABASES; do
     PGPASSFILE="$pgpass" pg_dump --host "$PG_HOST" --port "$PG_PORT" --username "$PG_USER" --no-password \
-      --format custom --file "$STAGE/postgres/$db.dump" "$db"
+      --format custom --file "$STAGE/postgres/$db.dump" "$db" || { rm -f "$pgpass"; echo "pg_dump of $db failed"; return 1; }
   done
   rm -f "$pgpass"
   # Valkey: a fresh RDB snapshot streamed from the server (what a replica would load).
-  valkey-cli -h "$VALKEY_HOST" -p "$VALKEY_PORT" --rdb "$STAGE/valkey/dump.rdb" >/dev/null
+  valkey-cli -h "$VALKEY_HOST" -p "$VALKEY_PORT" --rdb "$STAGE/valkey/dump.rdb" >/dev/null || { echo "valkey-cli --rdb failed"; return 1; }
   umask 022
-  /usr/local/lib/mailstack/snapshot-maildirs.sh "$VOLUME/vmail" "$STAGE/vmail"
+  /usr/local/lib/mailstack/snapshot-maildirs.sh "$VOLUME/vmail" "$STAGE/vmail" || { echo "the maildir snapshot is incomplete"; return 1; }
   local d
   for d in sieve rspamd letsencrypt; do
-    if [ -d "$VOLUME/$d" ]; then cp -a "$VOLUME/$d" "$STAGE/$d"; fi
+    if [ -d "$VOLUME/$d" ]; then cp -a "$VOLUME/$d" "$STAGE/$d" || { echo "copying $d failed"; return 1; }; fi
   done
-  if [ -d "$VOLUME/config/rspamd/dkim" ]; then cp -a "$VOLUME/config/rspamd/dkim" "$STAGE/dkim"; fi
+  if [ -d "$VOLUME/config/rspamd/dkim" ]; then cp -a "$VOLUME/config/rspamd/dkim" "$STAGE/dkim" || { echo "copying the DKIM keys failed"; return 1; }; fi
   mkdir -p "$STAGE/postfix-queue"
   for d in deferred hold; do
     if [ -d "$VOLUME/postfix/spool/$d" ]; then cp -al "$VOLUME/postfix/spool/$d" "$STAGE/postfix-queue/$d" 2>/dev/null || true; fi
@@ -165,6 +166,8 @@ backup_now() {
 }
 
 scheduler() {
+  # PID 1: bash ignores SIGTERM unless it is trapped, and the engine would wait for SIGKILL.
+  trap 'say "stopping"; exit 0' TERM INT
   load_config
   mkdir -p "$WORK"
   date -u +%s > "$WORK/.container-started"
