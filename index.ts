@@ -4,24 +4,46 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseMailConfig, type MailConfig } from "./components/core/config/config";
 import { CONFIG_NAMESPACE, RELAY_PASSWORD_KEY, rawMailConfig } from "./components/core/config/stackValues";
+import { OPERATIONS_SECRET_KEYS, operationsWarnings } from "./components/core/config/operations";
+import type { BackupSecrets } from "./components/core/render/secrets";
 import { productionTopology } from "./components/core/topology";
 import { MailStack } from "./components/mailStack";
 
 // Every key of the stack, as Pulumi hands them over (strings; objects as JSON), through the same
 // rawMailConfig the tools use on the YAML: `dkimSelector: 2026` means "2026" everywhere.
-const { raw, hasRelayPassword, keyProblems } = rawMailConfig(pulumi.runtime.allConfig());
+const { raw, hasRelayPassword, secretsSet, keyProblems } = rawMailConfig(pulumi.runtime.allConfig());
 const relayPassword = hasRelayPassword ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(RELAY_PASSWORD_KEY) : undefined;
 let cfg: MailConfig;
 try {
-  cfg = parseMailConfig(raw, { hasRelayPassword, keyProblems, notice: (n) => void pulumi.log.warn(n) });
+  cfg = parseMailConfig(raw, { hasRelayPassword, secretsSet, keyProblems, notice: (n) => void pulumi.log.warn(n) });
 } catch (err) {
   // RunError prints the message alone, without a stack trace: the message is the fix.
   if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
   throw err;
 }
 
+// Backup credentials: only those the repository's kind uses are read (the schema checked they are set).
+const config = new pulumi.Config(CONFIG_NAMESPACE);
+const secretOf = (key: keyof typeof OPERATIONS_SECRET_KEYS) => (secretsSet.has(key) ? config.requireSecret(OPERATIONS_SECRET_KEYS[key]) : pulumi.output(undefined));
+const backupSecrets: pulumi.Output<BackupSecrets> | undefined =
+  cfg.backup === undefined
+    ? undefined
+    : pulumi.secret(
+        pulumi
+          .all([secretOf("backupPassword"), secretOf("backupAccessKeyId"), secretOf("backupSecretAccessKey"), secretOf("backupSshKey"), secretOf("backupRestPassword")])
+          .apply(([password, accessKeyId, secretAccessKey, sshKey, restPassword]) => ({
+            password: password ?? "",
+            ...(accessKeyId !== undefined ? { accessKeyId } : {}),
+            ...(secretAccessKey !== undefined ? { secretAccessKey } : {}),
+            ...(sshKey !== undefined ? { sshKey } : {}),
+            ...(restPassword !== undefined ? { restPassword } : {}),
+          })),
+      );
+for (const w of operationsWarnings(cfg)) void pulumi.log.warn(w);
+const alertWebhookUrl = secretsSet.has("alertWebhookUrl") ? config.requireSecret(OPERATIONS_SECRET_KEYS.alertWebhookUrl) : undefined;
+
 const topology = productionTopology;
-const stack = new MailStack("mail", { cfg, topology, relayPassword });
+const stack = new MailStack("mail", { cfg, topology, relayPassword, backupSecrets, alertWebhookUrl });
 const server = stack.server;
 
 export const ipv4 = server.ipv4;

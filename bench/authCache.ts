@@ -114,6 +114,7 @@ async function main(): Promise<void> {
     rspamdControllerPassword: "bench-ctrl",
     rspamdControllerSalt: "salt",
     valkeyPassword: "benchValkeyPassword",
+    backupDbPassword: "benchBackupDbPassword",
     dkimPrivateKeys: {},
   };
   const specs = containerSpecs(cfg, topo, plans);

@@ -13,7 +13,7 @@ import type { ServiceName, Topology } from "./core/topology";
 import { pushScript, serviceContentHash } from "./core/remote/pushScript";
 import { hostConfigDir } from "./core/containers/hostLayout";
 import { CONFIG_FILE_OWNER } from "./core/containers/serviceAccounts";
-import { SERVICES } from "./core/topology";
+import { activeServices } from "./core/topology";
 import { connectionOf, type SshAccess } from "./sshConnection";
 
 export interface ConfigPushArgs {
@@ -46,7 +46,8 @@ export class ConfigPush extends pulumi.ComponentResource {
     super("mailstack:index:ConfigPush", name, {}, opts);
     // Rendered inside apply with the secret inputs, so every file stays a Pulumi secret.
     const files: pulumi.Output<RenderedFile[]> = pulumi.secret(args.secrets.apply((s) => renderServiceFiles(args.cfg, s, args.topology)));
-    const services = [...SERVICES].sort();
+    // A stack without backups has no backup container, so nothing to push for it.
+    const services = activeServices(args.cfg).sort();
     const entries = services.map((service) => {
       const own = files.apply((fs) => fs.filter((f) => f.service === service));
       // A SHA-256 over files holding random passwords reveals none of them; unsecret it so a

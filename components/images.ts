@@ -23,6 +23,8 @@ export interface ImageBuildsArgs {
   serverReady: pulumi.Resource;
   /** The Hetzner server id (MailServer.id): a replaced server builds every image again. */
   serverId: pulumi.Input<string>;
+  /** The services the stack runs (activeServices(cfg)); default every service image. */
+  services?: readonly ServiceName[];
 }
 
 export class ImageBuilds extends pulumi.ComponentResource {
@@ -40,7 +42,7 @@ export class ImageBuilds extends pulumi.ComponentResource {
       { parent: this, dependsOn: [args.serverReady] },
     );
     this.images = Object.fromEntries(
-      SERVICE_IMAGES.map((svc) => {
+      SERVICE_IMAGES.filter((svc) => args.services?.includes(svc) ?? true).map((svc) => {
         const plan = args.plans.services[svc];
         const build = new command.remote.Command(
           `build-image-${svc}`,

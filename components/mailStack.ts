@@ -4,13 +4,14 @@
 // Owns no logic of its own: what to create lives in the components and in components/core.
 import * as pulumi from "@pulumi/pulumi";
 import { AdminSshKeys } from "./adminSshKeys";
+import { Alerts } from "./alerts";
 import { CertSync } from "./certSync";
 import { ConfigPush } from "./configPush";
 import { Containers } from "./containers";
 import type { MailConfig } from "./core/config/config";
 import { webCertificates } from "./core/containers/certificates";
 import type { DnsRecord } from "./core/dns/dnsRecords";
-import { containerName, type Topology } from "./core/topology";
+import { activeServices, containerName, type Topology } from "./core/topology";
 import { imagePlans } from "./core/containers/images";
 import { DkimKeys } from "./dkim";
 import { ImageBuilds } from "./images";
@@ -18,12 +19,17 @@ import { MailDns } from "./dns";
 import { LocalSshAccess } from "./localSshAccess";
 import { Mailboxes } from "./mailboxes";
 import { MailServer } from "./server";
+import type { BackupSecrets } from "./core/render/secrets";
 import { ServiceSecretValues } from "./serviceSecrets";
 
 export interface MailStackArgs {
   cfg: MailConfig;
   topology: Topology;
   relayPassword?: pulumi.Output<string>;
+  /** Secrets `mailstack:backupPassword` and the repository's credentials; required when `cfg.backup` is set. */
+  backupSecrets?: pulumi.Output<BackupSecrets>;
+  /** Secret `mailstack:alertWebhookUrl`: every alert is also posted there. */
+  alertWebhookUrl?: pulumi.Output<string>;
 }
 
 export class MailStack extends pulumi.ComponentResource {
@@ -49,9 +55,9 @@ export class MailStack extends pulumi.ComponentResource {
     this.dnsRecords = dns.records;
     this.dnssecDsRecords = dns.dsRecords;
 
-    const secrets = new ServiceSecretValues("secrets", { dkimPrivateKeys: dkim.privateKeys, relayPassword: args.relayPassword }, child);
+    const secrets = new ServiceSecretValues("secrets", { dkimPrivateKeys: dkim.privateKeys, relayPassword: args.relayPassword, backup: args.backupSecrets }, child);
     const plans = imagePlans(topology);
-    const images = new ImageBuilds("images", { plans, topology, ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
+    const images = new ImageBuilds("images", { plans, topology, services: activeServices(cfg), ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
     const push = new ConfigPush(
       "config",
       {
@@ -67,6 +73,20 @@ export class MailStack extends pulumi.ComponentResource {
       child,
     );
     const localSsh = new LocalSshAccess("local-ssh", this.server.ssh, child);
+    new Alerts(
+      "alerts",
+      {
+        cfg,
+        records: dns.records,
+        ipv4: this.server.ipv4,
+        ipv6: this.server.ipv6,
+        webhookUrl: args.alertWebhookUrl,
+        ssh: this.server.ssh,
+        serverReady: this.server.ready,
+        serverId: this.server.id,
+      },
+      child,
+    );
     const certSync = new CertSync("cert-sync", { certificates: webCertificates(cfg, topology), ssh: this.server.ssh, serverReady: this.server.ready, serverId: this.server.id }, child);
     // Created by Containers right after the postgres container, which it needs; Roundcube waits for it.
     let mailboxes: Mailboxes | undefined;

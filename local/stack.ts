@@ -50,8 +50,8 @@ const log = (l: string) => console.log(l);
 
 export function loadConfig(file: string): MailConfig {
   if (!existsSync(file)) throw new Error(`no stack file ${file}`);
-  const { raw, hasRelayPassword } = parseStackYaml(readFileSync(file, "utf8"), file);
-  return parseMailConfig(raw, { hasRelayPassword });
+  const { raw, hasRelayPassword, secretsSet } = parseStackYaml(readFileSync(file, "utf8"), file);
+  return parseMailConfig(raw, { hasRelayPassword, secretsSet });
 }
 
 export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStack {
@@ -66,7 +66,7 @@ export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStac
  * start), the database (others need its roles), the mail daemons (fail2ban watches Dovecot's
  * failed logins), the web front and ACME last.
  */
-const START_ORDER: readonly string[] = ["pebble", "postgres", "valkey", "unbound", "rspamd", "dovecot", "fail2ban", "postfix", "roundcube", "nginx", "certbot"];
+const START_ORDER: readonly string[] = ["pebble", "postgres", "valkey", "unbound", "rspamd", "dovecot", "fail2ban", "postfix", "roundcube", "nginx", "certbot", "backup"];
 /** Services whose image has a `check` mode for its rendered files: every one. */
 const CHECKED: readonly ServiceName[] = SERVICES;
 
@@ -197,6 +197,8 @@ export async function up(choice: StackChoice): Promise<void> {
 
   for (const d of dataDirs(stack.topo)) ensureHostDir(d);
   await removeNetwork(docker, localNetworks(localInstance()).legacy);
+  // The local stack's backup repository: a folder here instead of backup.repository.
+  if (stack.topo.backupRepository !== undefined) ensureHostDir({ path: stack.topo.backupRepository, uid: 0, gid: 0, mode: "0700" });
   for (const n of NETWORK_NAMES) await ensureNetwork(docker, stack.topo.networks[n]);
   await ensureGuard(docker, stack.plans.services.fail2ban.tag, stack.topo, p.runDir);
   writeFileSync(p.stackFile, JSON.stringify(choice));

@@ -81,6 +81,9 @@ export function ensureSecrets(stateDir: string, cfg: MailConfig): LocalSecrets {
     // Letters and digits only (hex): it goes into valkey.conf and Rspamd's UCL unquoted-safe.
     valkeyPassword: stored.valkeyPassword ?? randomBytes(24).toString("hex"),
     dkimPrivateKeys: dkimPrivate,
+    backupDbPassword: stored.backupDbPassword ?? token(),
+    // The local stack backs up to a folder: only restic's password, never provider credentials.
+    ...(cfg.backup !== undefined ? { backup: { password: stored.backup?.password ?? token() } } : {}),
     ...(stored.relayPassword !== undefined ? { relayPassword: stored.relayPassword } : {}),
   };
   writeSecret(p.serviceSecrets, JSON.stringify(service, null, 2));

@@ -87,6 +87,8 @@ export function renderStack(stack: string, out: string, root = REPO_ROOT, log: (
     valkeyPassword: stand(32),
     dkimPrivateKeys: Object.fromEntries(cfg.domains.map((d) => [d.name, stand(40)])),
     ...(cfg.relay ? { relayPassword: stand(32) } : {}),
+    backupDbPassword: stand(32),
+    ...(cfg.backup ? { backup: { password: stand(32), accessKeyId: stand(20), secretAccessKey: stand(40), sshKey: stand(64), restPassword: stand(32) } } : {}),
   };
   const standIns = [
     secrets.postgresPassword,
@@ -99,6 +101,8 @@ export function renderStack(stack: string, out: string, root = REPO_ROOT, log: (
     secrets.valkeyPassword,
     ...Object.values(secrets.dkimPrivateKeys),
     ...(secrets.relayPassword !== undefined ? [secrets.relayPassword] : []),
+    secrets.backupDbPassword,
+    ...Object.values(secrets.backup ?? {}),
   ];
   const outputs = new Map<string, string>();
   for (const f of renderServiceFiles(cfg, secrets, productionTopology)) {

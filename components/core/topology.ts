@@ -9,8 +9,13 @@
 import { join } from "node:path";
 
 /** Every long-running service of a mail stack, one container each. */
-export const SERVICES = ["certbot", "dovecot", "fail2ban", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"] as const;
+export const SERVICES = ["backup", "certbot", "dovecot", "fail2ban", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"] as const;
 export type ServiceName = (typeof SERVICES)[number];
+
+/** The services a stack runs: every one, except backup when the stack configures none. */
+export function activeServices(cfg: { backup?: unknown }): ServiceName[] {
+  return SERVICES.filter((s) => s !== "backup" || cfg.backup !== undefined);
+}
 
 export interface Endpoint {
   host: string;
@@ -45,13 +50,15 @@ export const CONTAINER_PORTS: PublicPorts = { smtp: 25, submission: 587, submiss
  *  - rspamdstore: Rspamd to Valkey;
  *  - mailsubmit: Dovecot to Postfix's internal submission port (Sieve vacation and redirect,
  *    quota warnings), which admits this network's addresses without AUTH: Dovecot and Postfix
- *    alone, so no other container can send as our domains through it.
+ *    alone, so no other container can send as our domains through it;
+ *  - backupdata: the backup container to PostgreSQL (role mailbackup) and Valkey (its RDB);
+ *  - backupout: the backup container alone: its way out to the backup repository.
  * The Unbound resolver joins "mail" (its way out) at a fixed address, for Postfix and Rspamd.
- * The last six are internal: no way out of the host, nothing published. LMTP, SASL and the
+ * All but mail, web and backupout are internal: no way out of the host, nothing published. LMTP, SASL and the
  * quota policy are on no network at all: Dovecot serves them on Unix sockets in a folder only
  * Postfix mounts (paths.postfixDovecotSockets).
  */
-export const NETWORK_NAMES = ["mail", "web", "webmail", "mailaccess", "maildb", "webmaildb", "rspamdstore", "mailsubmit"] as const;
+export const NETWORK_NAMES = ["mail", "web", "webmail", "mailaccess", "maildb", "webmaildb", "rspamdstore", "mailsubmit", "backupdata", "backupout"] as const;
 export type NetworkName = (typeof NETWORK_NAMES)[number];
 
 export interface ServiceNetwork {
@@ -96,6 +103,11 @@ export interface Topology {
      * reach it.
      */
     internalSubmission: Endpoint;
+    /**
+     * Postfix's listener for Rspamd's DMARC aggregate reports (rspamadm dmarc_report speaks SMTP
+     * without AUTH): admits the mail network only (Rspamd's), never published, relaying for one sender.
+     */
+    reportsSmtp: Endpoint;
   };
   /**
    * Who issues the web and mail certificates: Let's Encrypt production (the only CA the CAA
@@ -162,6 +174,12 @@ export interface Topology {
   /** Local only: the client addresses in the outside namespace (each gets a PTR and an A record). */
   outsideSources?: string[];
   /**
+   * Local only: the folder (on this machine) that holds the backup repository, mounted into the
+   * backup container at BACKUP_LOCAL_REPOSITORY and used instead of the stack's backup.repository
+   * (which is somewhere on the internet). Never set in production.
+   */
+  backupRepository?: string;
+  /**
    * Rspamd greylisting. Always on in production; the local runner turns it off only when asked
    * (MAILSTACK_GREYLISTING=off, printed loudly) so tests and benchmarks get mail through at once.
    */
@@ -194,6 +212,7 @@ const internal: Topology["internal"] = {
   web: { host: "nginx", port: CONTAINER_PORTS.http },
   // 588, as mailcow's port for its webmail's and Dovecot's mail; never in CONTAINER_PORTS, so never published.
   internalSubmission: { host: "postfix", port: 588 },
+  reportsSmtp: { host: "postfix", port: 10027 },
 };
 
 /**
@@ -247,6 +266,8 @@ const productionNetworks: Record<NetworkName, ServiceNetwork> = {
   webmaildb: { name: "mailstack-webmaildb", ipv4Subnet: "172.30.30.0/24", internal: true },
   rspamdstore: { name: "mailstack-rspamdstore", ipv4Subnet: "172.30.31.0/24", internal: true },
   mailsubmit: { name: "mailstack-mailsubmit", ipv4Subnet: "172.30.32.0/24", internal: true },
+  backupdata: { name: "mailstack-backupdata", ipv4Subnet: "172.30.33.0/24", internal: true },
+  backupout: { name: "mailstack-backupout", ipv4Subnet: "172.30.34.0/24", internal: false },
 };
 
 /** On the VM: every service in its own container, data under /srv/mail. */
@@ -286,7 +307,7 @@ export function localInstance(env: Record<string, string | undefined> = process.
  * The local stack's test networks, from 198.18.0.0/15 (RFC 2544's range for test networks), never
  * routed anywhere but between these networks and the host.
  *  - services: the engine networks (the same graph as production, see NETWORK_NAMES), one /24
- *    each: 198.18.<16n>.0 to 198.18.<16n+7>.0;
+ *    each: 198.18.<16n>.0 to 198.18.<16n+9>.0;
  *  - outside: a veth pair into a network namespace that plays the internet. The host end
  *    (hostAddress) is where the stack's ports are published for the outside, as the VM publishes
  *    them on its public address; clients in the namespace use the source addresses.
@@ -312,6 +333,11 @@ export function localNetworks(instance = 0) {
     },
   };
 }
+
+/** Where the backup container sees the whole host root (one mount: hard links work only within one). */
+export const BACKUP_VOLUME_DIR = "/volume";
+/** Local only: the backup repository folder inside the backup container. */
+export const BACKUP_LOCAL_REPOSITORY = "/repository";
 
 /** Local only: pebble's TLS certificate and issuing root, as certbot and Roundcube see them. */
 export const TEST_CA_DIR = "/etc/mailstack-test-ca";
@@ -342,6 +368,7 @@ export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint
     outsideSubnet: `${nets.outside.hostAddress.replace(/\.\d+$/, ".0")}/${nets.outside.prefixLength}`,
     outsideSources: [...nets.outside.sources],
     engineDnsDomain: "dns.podman",
+    backupRepository: join(stateDir, "backup-repository"),
     greylisting: opts.greylisting ?? true,
   };
 }

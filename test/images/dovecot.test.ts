@@ -58,6 +58,7 @@ const SECRETS: ServiceSecrets = {
   rspamdControllerPassword: `ctrl "pw" \\ test`,
   rspamdControllerSalt: "salt",
   valkeyPassword: "valkeyTestPassword5",
+  backupDbPassword: "backup-db",
   dkimPrivateKeys: {},
 };
 

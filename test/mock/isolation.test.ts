@@ -1,5 +1,5 @@
 // The isolation graph as the mock engine sees the example customer's stack: one Docker network per
-// edge (topology.ts NETWORK_NAMES), only the two published networks with a way out, each container
+// edge (topology.ts NETWORK_NAMES), only the two published networks and the backup's own with a way out, each container
 // on exactly the networks its peers are on, Valkey's password a secret, the database roles each
 // limited to their own network, NET_RAW dropped everywhere, and fail2ban the one container in the
 // host's network namespace (with NET_ADMIN, for its nftables bans). The network of earlier
@@ -26,10 +26,12 @@ describe("the isolation graph on the VM", () => {
     assert.ok(ev.ok, ev.error);
   });
 
-  it("creates one network per edge; only the two published ones have a way out", () => {
+  it("creates one network per edge; only the two published ones and the backup's way out are not internal", () => {
     const nets = Object.fromEntries(ofType("docker:index/network:Network").map((n) => [String(n.inputs.name), n]));
     assert.deepEqual(Object.keys(nets).sort(), [
       "mailstack",
+      "mailstack-backupdata",
+      "mailstack-backupout",
       "mailstack-mailaccess",
       "mailstack-maildb",
       "mailstack-mailsubmit",
@@ -39,7 +41,7 @@ describe("the isolation graph on the VM", () => {
       "mailstack-webmaildb",
     ]);
     const internal = Object.entries(nets).filter(([, n]) => n.inputs.internal === true).map(([name]) => name).sort();
-    assert.deepEqual(internal, ["mailstack-mailaccess", "mailstack-maildb", "mailstack-mailsubmit", "mailstack-rspamdstore", "mailstack-webmail", "mailstack-webmaildb"]);
+    assert.deepEqual(internal, ["mailstack-backupdata", "mailstack-mailaccess", "mailstack-maildb", "mailstack-mailsubmit", "mailstack-rspamdstore", "mailstack-webmail", "mailstack-webmaildb"]);
     // The network earlier versions had: same resource name, Docker name and subnets (no replacement).
     const mail = nets.mailstack;
     assert.equal(mail.name, "mail-network");
@@ -54,8 +56,8 @@ describe("the isolation graph on the VM", () => {
     assert.deepEqual(networksOf("dovecot"), ["mailstack", "mailstack-mailaccess", "mailstack-maildb", "mailstack-mailsubmit"]);
     assert.deepEqual(networksOf("unbound"), ["mailstack"]);
     assert.deepEqual(networksOf("rspamd"), ["mailstack", "mailstack-rspamdstore"]);
-    assert.deepEqual(networksOf("valkey"), ["mailstack-rspamdstore"]);
-    assert.deepEqual(networksOf("postgres"), ["mailstack-maildb", "mailstack-webmaildb"]);
+    assert.deepEqual(networksOf("valkey"), ["mailstack-backupdata", "mailstack-rspamdstore"]);
+    assert.deepEqual(networksOf("postgres"), ["mailstack-backupdata", "mailstack-maildb", "mailstack-webmaildb"]);
     assert.deepEqual(networksOf("roundcube"), ["mailstack-mailaccess", "mailstack-webmail", "mailstack-webmaildb"]);
     assert.deepEqual(networksOf("nginx"), ["mailstack-web", "mailstack-webmail"]);
     assert.deepEqual(networksOf("certbot"), ["mailstack-web"]);

@@ -35,6 +35,7 @@ const secrets: ServiceSecrets = {
   rspamdControllerPassword: "rspamd-UI-secret-4",
   rspamdControllerSalt: "salt-5",
   valkeyPassword: "valkeyTestPassword5",
+  backupDbPassword: "backup-db",
   dkimPrivateKeys: {},
 };
 

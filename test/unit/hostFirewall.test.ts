@@ -36,8 +36,8 @@ describe("host firewall tables", () => {
   it("locally touches only the instance's own subnets", () => {
     const topo = localTopology("/tmp/s", { instance: 2 });
     const g = guardRuleset(topo);
-    assert.match(g, /^    ip saddr \{ 198\.18\.32\.0\/24, .*198\.18\.39\.0\/24 \} ip daddr 169\.254\.169\.254 reject$/m);
-    assert.doesNotMatch(g, /198\.18\.(?!3[2-9]\.)\d+\./, "no other instance's addresses");
+    assert.match(g, /^    ip saddr \{ 198\.18\.32\.0\/24, .*198\.18\.41\.0\/24 \} ip daddr 169\.254\.169\.254 reject$/m);
+    assert.doesNotMatch(g, /198\.18\.(?!(3[2-9]|4[01])\.)\d+\./, "no other instance's addresses");
   });
 
   it("rejects a banned source on its way to any of the stack's containers, IPv4 and IPv6", () => {

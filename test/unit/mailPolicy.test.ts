@@ -135,8 +135,8 @@ describe("the stack's resolver", () => {
     const c = conf(localTopology("/tmp/x", { instance: 4 }));
     assert.match(c, /^\s*local-zone: "\." refuse$/m);
     assert.match(c, /^\s*local-data: '_dmarc\.example\.com\. 3600 IN TXT "v=DMARC1; p=reject; .*'$/m);
-    assert.match(c, /^\s*local-data: 'remote\.example\. 300 IN TXT "v=spf1 ip4:198\.18\.72\.0\/24 -all"'$/m);
-    assert.match(c, /^\s*local-data: '2\.72\.18\.198\.in-addr\.arpa\. 300 IN PTR mta1\.remote\.example\.'$/m);
+    assert.match(c, /^\s*local-data: 'remote\.example\. 300 IN TXT "v=spf1 ip4:198\.18\.74\.0\/24 -all"'$/m);
+    assert.match(c, /^\s*local-data: '2\.74\.18\.198\.in-addr\.arpa\. 300 IN PTR mta1\.remote\.example\.'$/m);
     assert.doesNotMatch(c, /auto-trust-anchor-file/);
   });
 

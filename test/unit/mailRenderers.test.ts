@@ -40,6 +40,7 @@ const secrets: ServiceSecrets = {
   rspamdControllerPassword: "rspamd-UI-secret-4",
   rspamdControllerSalt: "salt-5",
   valkeyPassword: "valkeyTestPassword5",
+  backupDbPassword: "backup-db",
   dkimPrivateKeys: { "example.com": fakeKey("DKIMCOM"), "example.org": fakeKey("DKIMORG") },
   relayPassword: "relay-secret-6",
 };
@@ -128,6 +129,7 @@ describe("the mail daemons' rendered files", () => {
       `host mail mailserver ${productionTopology.networks.maildb.ipv4Subnet}`,
       `host mail mailpassword ${productionTopology.networks.webmaildb.ipv4Subnet}`,
       `host roundcube roundcube ${productionTopology.networks.webmaildb.ipv4Subnet}`,
+      `host mail,roundcube mailbackup ${productionTopology.networks.backupdata.ipv4Subnet}`,
     ]);
     assert.notEqual(productionTopology.networks.maildb.ipv4Subnet, productionTopology.networks.webmaildb.ipv4Subnet);
     assert.doesNotMatch(hba, /0\.0\.0\.0\/0|::\/0/);

@@ -40,6 +40,7 @@ export const webTestSecrets: ServiceSecrets = {
   rspamdControllerPassword: "rspamd-secret",
   rspamdControllerSalt: "salt",
   valkeyPassword: "valkeyTestPassword5",
+  backupDbPassword: "backup-db",
   dkimPrivateKeys: {},
 };
 

@@ -37,6 +37,8 @@ export function devSecrets(cfg: MailConfig): ServiceSecrets {
     valkeyPassword: "valkeyDevPassword",
     dkimPrivateKeys: keys,
     relayPassword: "relay",
+    backupDbPassword: "backup'db pass",
+    backup: { password: "restic pass'word", accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3 secret'key", sshKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----", restPassword: "rest" },
   };
 }
 

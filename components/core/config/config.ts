@@ -11,6 +11,7 @@ import { adoptionProblems } from "../dns/zoneConflicts";
 import { deliverabilityProblems, implicitAbuseAliases } from "./deliverability";
 import { configPath as pathText, describeIssue, prune, type ConfigPath } from "./issues";
 import { hostName, mailAddress, sizeInBytes, zoneOf } from "./names";
+import { alertsSchema, backupSchema, normaliseOperations, reportsSchema, type OperationsConfig, type RawOperations } from "./operations";
 import { sshPublicKey } from "./sshKeys";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "./stackValues";
 
@@ -153,6 +154,10 @@ const rawSchema = z.strictObject({
   externalReportAddresses: list(text("a mail address outside the customer's domains"), "mail addresses").optional(),
   limits: limitsSchema,
   bans: bansSchema,
+  // Operations (components/core/config/operations.ts): backups, alerts, DMARC reports.
+  backup: backupSchema.optional(),
+  alerts: alertsSchema.optional(),
+  reports: reportsSchema.optional(),
 });
 
 export type RawMailConfig = z.input<typeof rawSchema>;
@@ -212,7 +217,7 @@ export interface PreviousDkimKey {
   until: string;
 }
 
-export interface MailConfig {
+export interface MailConfig extends OperationsConfig {
   hostname: string;
   acmeEmail: string;
   dkimSelector: string;
@@ -264,6 +269,12 @@ export type ParseNotice = string;
 export interface ParseOptions {
   /** Whether the secret `mailstack:relayPassword` is set. */
   hasRelayPassword: boolean;
+  /**
+   * Secrets set for the stack (`mailstack:<key>`), by key; only their presence is judged. Every
+   * reader of a stack file passes it (index.ts, the stack file loaders, the local runner); without
+   * it the backup secrets are not judged.
+   */
+  secretsSet?: ReadonlySet<string>;
   /** Problems the stack file reader found with the keys (misspelt namespaces); reported with the rest. */
   keyProblems?: readonly string[];
   /** Receives notices; index.ts logs them as warnings, the tools print them. */
@@ -298,13 +309,13 @@ export function parseMailConfig(raw: unknown, opts: ParseOptions): MailConfig {
     data = prune(root, parsed.error.issues) as LooseRaw;
   }
   const notices: ParseNotice[] = [];
-  const cfg = normalise(data, opts.hasRelayPassword, problems, notices);
+  const cfg = normalise(data, opts.hasRelayPassword, problems, notices, opts.secretsSet);
   if (problems.length > 0) throw new ConfigError(problems);
   for (const n of notices) opts.notice?.(n);
   return cfg;
 }
 
-function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[], notices: ParseNotice[]): MailConfig {
+function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[], notices: ParseNotice[], secretsSet: ReadonlySet<string> | undefined): MailConfig {
   const problem = (path: (string | number)[], message: string): void => {
     problems.push(`${configPath(path)}: ${message}`);
   };
@@ -629,6 +640,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
     externalReportAddresses: [...new Set(external)].sort(),
     limits,
     bans: normaliseBans(raw.bans, problem),
+    ...normaliseOperations(raw as RawOperations, { acmeEmail: acme?.ok ? acme.value.address : "", secretsSet }, problem),
   };
   // Adopt entries can only be judged against the records a complete, valid config writes.
   if (problems.length === 0) {

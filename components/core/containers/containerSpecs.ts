@@ -8,7 +8,7 @@
 // graph is written down (README "Networks"). Pure: the topology, the config and the image plans
 // in, data out.
 import type { MailConfig } from "../config/config";
-import { containerName, CONTAINER_PORTS, NETWORK_NAMES, resolverAddress, TEST_CA_DIR, type NetworkName, type ServiceName, type Topology } from "../topology";
+import { BACKUP_LOCAL_REPOSITORY, BACKUP_VOLUME_DIR, containerName, CONTAINER_PORTS, NETWORK_NAMES, resolverAddress, TEST_CA_DIR, type NetworkName, type ServiceName, type Topology } from "../topology";
 import { webCertificates } from "./certificates";
 import { dataDirs, hostConfigDir, hostDir, type DataDir } from "./hostLayout";
 import type { ImageName, ImagePlans, TestImage } from "./images";
@@ -101,6 +101,8 @@ export const NETWORK_MEMBERS: Record<NetworkName, readonly (ServiceName | TestIm
   webmaildb: ["postgres", "roundcube"],
   rspamdstore: ["rspamd", "valkey"],
   mailsubmit: ["dovecot", "postfix"],
+  backupdata: ["backup", "postgres", "valkey"],
+  backupout: ["backup"],
 };
 
 /** The networks a service joins, in NETWORK_NAMES order. */
@@ -256,6 +258,26 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       waitsFor: [],
     }),
   ];
+  if (cfg.backup !== undefined) {
+    specs.push(
+      spec("backup", {
+        // The whole host root as one mount: the backup links maildir files into a staging tree
+        // (hard links cannot cross mounts), and a restore writes back into every service's folder.
+        mounts: [
+          config("backup"),
+          { source: topo.hostRoot, target: BACKUP_VOLUME_DIR, readOnly: false },
+          ...(topo.backupRepository !== undefined ? [{ source: topo.backupRepository, target: BACKUP_LOCAL_REPOSITORY, readOnly: false }] : []),
+        ],
+        ports: [],
+        // Unhealthy once the last successful backup is older than the schedule allows.
+        healthcheck: health(["CMD", "mailstack-backup", "health"], 300),
+        // A backup in progress finishes its current restic call; restic resumes from the last
+        // saved index on the next run, so a kill loses time, never a snapshot already written.
+        stopTimeoutSeconds: 30,
+        waitsFor: ["database"],
+      }),
+    );
+  }
   if (local) {
     specs.push(
       spec("pebble", {

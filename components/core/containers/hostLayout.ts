@@ -35,8 +35,10 @@ export const HOST_DIRS = {
   testCa: "test-ca",
   /** Image build contexts on the VM. */
   build: "build",
-  /** The certificate hook script on the VM. */
+  /** The certificate hook script and the alert checks on the VM. */
   bin: "bin",
+  /** The backup container's work folder: status file, restic's cache, staging and restore trees. */
+  backup: "backup",
 } as const;
 
 export const hostDir = (topo: Pick<Topology, "hostRoot">, key: keyof typeof HOST_DIRS): string => join(topo.hostRoot, HOST_DIRS[key]);
@@ -74,6 +76,7 @@ export function dataDirs(topo: Topology): DataDir[] {
     // Dovecot's stats process (the dovecot user) appends; fail2ban reads as root.
     d("authLog", a.dovecot.uid, a.dovecot.gid, "0750"),
     d("fail2ban", 0, 0, "0700"),
+    d("backup", 0, 0, "0700"),
   ];
   if (topo.acme.issuer === "pebble") dirs.push(d("testCa", 0, 0, "0755"));
   return dirs.sort((x, y) => (x.path < y.path ? -1 : 1));

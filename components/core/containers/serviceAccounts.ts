@@ -57,4 +57,6 @@ export const CONFIG_FILE_OWNER: Record<ServiceName, { uid: number; gid: number }
   unbound: { uid: 0, gid: ACCOUNT_IDS.unbound.gid },
   // fail2ban runs as root (it changes the host's nftables); its files are root's alone.
   fail2ban: { uid: 0, gid: 0 },
+  // Runs as root (it reads every service's files); its files hold the repository's secrets.
+  backup: { uid: 0, gid: 0 },
 };

@@ -17,7 +17,8 @@ export function zoneFile(records: DnsRecord<string>[], header = "Mail stack DNS 
   return lines.join("\n");
 }
 
-function rdata(r: DnsRecord<string>): string {
+/** The record data as a zone file (and `dig +short`) writes it. */
+export function rdata(r: DnsRecord<string>): string {
   switch (r.type) {
     case "A":
     case "AAAA":

@@ -10,6 +10,7 @@ import { oneLine } from "./quote";
 import type { ServiceSecrets } from "./secrets";
 import { renderSpecs, type FileSpec } from "./spec";
 import type { TemplateValues } from "./template";
+import { dmarcReportSender } from "./rspamd";
 
 /** The milter daemon name of the internal submission port: Rspamd's settings.conf matches it. */
 export const INTERNAL_MILTER_NAME = "mailstack-internal";
@@ -92,6 +93,10 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     internalSubmissionPort: topo.internal.internalSubmission.port,
     internalClients: internalSubmissionNetworks(topo).join(","),
     internalMilterName: INTERNAL_MILTER_NAME,
+    reportsPort: topo.internal.reportsSmtp.port,
+    // Rspamd sends the reports from the mail network (the only one it shares with Postfix).
+    reportsClients: [topo.networks.mail.ipv4Subnet, ...(topo.networks.mail.ipv6Subnet !== undefined ? [`[${topo.networks.mail.ipv6Subnet.replace("/", "]/")}`] : [])].join(" "),
+    reportSender: dmarcReportSender(cfg),
   };
   const domains = cfg.domains.map((d) => d.name);
   const srs: TemplateValues = {

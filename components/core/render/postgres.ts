@@ -16,7 +16,7 @@ export function postgresFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: To
       values: { hostname: cfg.hostname, port: topo.internal.postgres.port, configDir: topo.configDirs.postgres },
     },
     // IPv4 only: the database networks are internal and have no IPv6 (topology.ts).
-    { service: "postgres", template: "postgres/pg_hba.conf", values: { mailDbNet: topo.networks.maildb.ipv4Subnet, webmailDbNet: topo.networks.webmaildb.ipv4Subnet } },
+    { service: "postgres", template: "postgres/pg_hba.conf", values: { mailDbNet: topo.networks.maildb.ipv4Subnet, webmailDbNet: topo.networks.webmaildb.ipv4Subnet, backupDbNet: topo.networks.backupdata.ipv4Subnet } },
     {
       service: "postgres",
       template: "postgres/roles.sql",
@@ -26,6 +26,7 @@ export function postgresFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: To
         mailDbPassword: sqlString(secrets.mailDbPassword),
         roundcubeDbPassword: sqlString(secrets.roundcubeDbPassword),
         mailPasswordDbPassword: sqlString(secrets.mailPasswordDbPassword),
+        backupDbPassword: sqlString(secrets.backupDbPassword),
       },
     },
     { service: "postgres", template: "postgres/schema.sql", values: {} },

@@ -15,6 +15,7 @@ import { rspamdFiles } from "./rspamd";
 import type { ServiceSecrets } from "./secrets";
 import { unboundFiles } from "./unbound";
 import { valkeyFiles } from "./valkey";
+import { backupFiles } from "./backup";
 
 export interface RenderedFile {
   service: ServiceName;
@@ -29,7 +30,7 @@ export interface RenderedFile {
 
 type Renderer = (cfg: MailConfig, secrets: ServiceSecrets, topo: Topology) => RenderedFile[];
 
-const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles, unboundFiles, fail2banFiles];
+const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles, unboundFiles, fail2banFiles, backupFiles];
 
 export function renderServiceFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const files = RENDERERS.flatMap((render) => render(cfg, secrets, topo));

@@ -13,6 +13,11 @@ import type { ServiceSecrets } from "./secrets";
 import { renderSpecs, type FileSpec } from "./spec";
 import type { TemplateValues } from "./template";
 
+/** The sender of the DMARC aggregate reports the stack sends (and the only one its reports listener relays for). */
+export function dmarcReportSender(cfg: Pick<MailConfig, "domains" | "hostname">): string {
+  return `noreply-dmarc@${cfg.domains[0]?.name ?? cfg.hostname}`;
+}
+
 /** Where Rspamd finds DKIM/ARC keys, relative to its config dir: dkim/<domain>.<selector>.key */
 export const DKIM_KEY_DIR = "dkim";
 
@@ -26,7 +31,10 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
   const internalNetworks = internalSubmissionNetworks(topo)
     .map((n) => `"${n.replace(/[[\]]/g, "")}"`)
     .join(", ");
-  const signing = { dkimSelector: cfg.dkimSelector, dkimKeyDir: keyDir, domainBlocks, internalNetworks };
+  const mail = topo.networks.mail;
+  const reportNetworks = [mail.ipv4Subnet, ...(mail.ipv6Subnet !== undefined ? [mail.ipv6Subnet] : [])].map((n) => `"${n}"`);
+  const signNetworks = [internalNetworks, ...reportNetworks].join(", ");
+  const signing = { dkimSelector: cfg.dkimSelector, dkimKeyDir: keyDir, domainBlocks, signNetworks, internalNetworks };
   const local = topo.kind === "local";
   const files = renderSpecs([
     { service: "rspamd", template: "rspamd/README.conf", values: { hostname: cfg.hostname, configDir: dir } },
@@ -66,7 +74,15 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     ld("multimap.conf"),
     ld("hosted-domains.map", { hostedDomains: cfg.domains.map((d) => d.name).join("\n") }),
     ld("force_actions.conf"),
-    ld("dmarc.conf"),
+    ld("dmarc.conf", {
+      reportingEnabled: cfg.reports.sendDmarc ? "true" : "false",
+      reportSender: dmarcReportSender(cfg),
+      reportDomain: cfg.domains[0]?.name ?? cfg.hostname,
+      orgName: cfg.hostname,
+      hostname: cfg.hostname,
+      smtpHost: topo.internal.reportsSmtp.host,
+      smtpPort: topo.internal.reportsSmtp.port,
+    }),
     ld("policies_group.conf"),
     { service: "rspamd", template: "rspamd/lua.local.d/mailstack.lua", values: {} },
   ]);

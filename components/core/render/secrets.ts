@@ -26,6 +26,20 @@ export interface ServiceSecrets {
   dkimPrivateKeys: Readonly<Record<string, string>>;
   /** Password for the configured relay host, when one is set. */
   relayPassword?: string;
+  /** Role `mailbackup`: reads every database for pg_dump (pg_read_all_data), writes nothing. */
+  backupDbPassword: string;
+  /** The backup repository's password and credentials (mailstack:backup*), when backups are set. */
+  backup?: BackupSecrets;
+}
+
+export interface BackupSecrets {
+  /** restic's repository password (mailstack:backupPassword). */
+  password: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  /** OpenSSH private key for an sftp: repository. */
+  sshKey?: string;
+  restPassword?: string;
 }
 
 /** Password hashes (Dovecot BLF-CRYPT, `$2a$`/`$2y$`) by mailbox address. */

@@ -256,6 +256,10 @@ async function main(): Promise<void> {
     config[`${PROJECT}:relayPassword`] = request.relayPassword;
     secretKeys.push(`${PROJECT}:relayPassword`);
   }
+  for (const [k, v] of Object.entries(request.secrets ?? {})) {
+    config[`${PROJECT}:${k}`] = v;
+    secretKeys.push(`${PROJECT}:${k}`);
+  }
   pulumi.runtime.setAllConfig(config, secretKeys);
 
   // An error thrown inside an apply (a renderer rejecting its input) surfaces as a rejection.
