@@ -211,7 +211,10 @@ const internal: Topology["internal"] = {
   sieveForWebmail: { host: "dovecot", port: CONTAINER_PORTS.sieve },
   web: { host: "nginx", port: CONTAINER_PORTS.http },
   // 588, as mailcow's port for its webmail's and Dovecot's mail; never in CONTAINER_PORTS, so never published.
-  internalSubmission: { host: "postfix", port: 588 },
+  // A name Postfix has on the mailsubmit network alone (containerSpecs NETWORK_ALIASES): "postfix"
+  // resolves to its address on any network it shares with Dovecot, and Postfix admits only
+  // connections that come in over mailsubmit.
+  internalSubmission: { host: "postfix-internal", port: 588 },
   reportsSmtp: { host: "postfix", port: 10027 },
 };
 

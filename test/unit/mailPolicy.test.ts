@@ -156,6 +156,11 @@ describe("Postfix's internal submission port (no AUTH)", () => {
       const specs = containerSpecs(cfg, topo, imagePlans(topo));
       const onIt = specs.filter((s) => s.networks.some((n) => n.name === topo.networks.mailsubmit.name)).map((s) => s.service);
       assert.deepEqual(onIt.sort(), ["dovecot", "postfix"]);
+      // Dovecot dials a name Postfix has on mailsubmit alone, so it arrives over that network.
+      const postfixOn = specs.find((s) => s.service === "postfix")!.networks;
+      assert.deepEqual(postfixOn.filter((n) => n.aliases.includes(topo.internal.internalSubmission.host)).map((n) => n.name), [topo.networks.mailsubmit.name]);
+      const dovecotConf = renderServiceFiles(cfg, devSecrets(cfg), topo).find((f) => f.service === "dovecot" && f.path === "dovecot.conf")!.content;
+      assert.match(dovecotConf, new RegExp(`submission_host = ${topo.internal.internalSubmission.host}:588`));
       const master = renderServiceFiles(cfg, devSecrets(cfg), topo).find((f) => f.service === "postfix" && f.path === "master.cf")!.content;
       const internal = /^588\s+inet[\s\S]*?(?=^\S)/m.exec(master)?.[0] ?? "";
       assert.match(internal, new RegExp(`-o mynetworks=${topo.networks.mailsubmit.ipv4Subnet.replace(/\./g, "\\.")}\\n`));

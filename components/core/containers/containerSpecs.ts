@@ -105,6 +105,14 @@ export const NETWORK_MEMBERS: Record<NetworkName, readonly (ServiceName | TestIm
   backupout: ["backup"],
 };
 
+/**
+ * Names a service has on one network only, beyond its own (which it has on every network it
+ * joins): a client that must arrive over that network dials this name, never the service's.
+ */
+export const NETWORK_ALIASES: Partial<Record<NetworkName, Partial<Record<ServiceName, string[]>>>> = {
+  mailsubmit: { postfix: ["postfix-internal"] },
+};
+
 /** The networks a service joins, in NETWORK_NAMES order. */
 export function networksOf(service: ServiceName | TestImage): NetworkName[] {
   return NETWORK_NAMES.filter((n) => NETWORK_MEMBERS[n].includes(service));
@@ -150,7 +158,8 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
     const byName = new Map<string, string[]>();
     for (const n of s.networkMode === "host" ? [] : networksOf(service)) {
       const name = topo.networks[n].name;
-      byName.set(name, [...new Set([...(byName.get(name) ?? [service]), ...(n === "web" ? webAliases : [])])]);
+      const own = NETWORK_ALIASES[n]?.[service as ServiceName] ?? [];
+      byName.set(name, [...new Set([...(byName.get(name) ?? [service]), ...own, ...(n === "web" ? webAliases : [])])]);
     }
     const fixed = (name: string) => (mailAddress !== undefined && name === topo.networks.mail.name ? { ipv4Address: mailAddress } : {});
     const networks = [...byName].map(([name, aliases]) => ({ name, aliases, ...fixed(name) })).sort((a, b) => (a.name < b.name ? -1 : 1));
