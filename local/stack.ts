@@ -4,8 +4,9 @@
 // "outside" namespace's link, state under .local/). `up` is idempotent: it builds missing
 // images, checks every rendered file with its daemon's own checker before anything starts, loads
 // the host's container guard (nftables), and then replaces exactly the containers whose image or
-// files changed. `down` removes every container, the networks and the guard, and keeps all data.
+// files or description changed. `down` removes every container, the networks and the guard, and keeps all data.
 // Owns ordering and state; how a container is created lives in local/engine/.
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -210,7 +211,9 @@ export async function up(choice: StackChoice): Promise<void> {
   for (const service of START_ORDER) {
     const spec = bySvc.get(service);
     if (spec === undefined) continue;
-    const hash = hashes[spec.service] ?? "";
+    // The rendered files and the container description: a changed network, address or mount
+    // replaces the container as Pulumi would on the VM (its inputs change there).
+    const hash = createHash("sha256").update(hashes[spec.service] ?? "").update(JSON.stringify(spec)).digest("hex").slice(0, 16);
     const current = await containerState(docker, spec.name);
     const imageId = (await docker.getImage(spec.imageTag).inspect()).Id;
     const same = current?.State.Running === true && current.Image === imageId && current.Config.Labels?.[CONFIG_HASH_LABEL] === hash;

@@ -376,14 +376,31 @@ export function localTopology(stateDir: string, opts: { outboundRelay?: Endpoint
   };
 }
 
+/** Host `host` of a network's IPv4 /24: the fixed addresses below. */
+function fixedAddress(topo: Pick<Topology, "networks">, network: NetworkName, host: number, what: string): string {
+  const subnet = topo.networks[network].ipv4Subnet;
+  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(subnet);
+  if (m === null) throw new Error(`the ${network} network ${subnet} must be a /24 (${what} takes its host ${host})`);
+  return `${m[1]}.${host}`;
+}
+
 /**
  * The resolver's fixed address on the mail network (host 53 of its IPv4 subnet): the engine's
  * per-container `dns` option takes an address, not a name.
  */
 export function resolverAddress(topo: Pick<Topology, "networks">): string {
-  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(topo.networks.mail.ipv4Subnet);
-  if (m === null) throw new Error(`the mail network ${topo.networks.mail.ipv4Subnet} must be a /24 (the resolver takes its host 53)`);
-  return `${m[1]}.53`;
+  return fixedAddress(topo, "mail", 53, "the resolver");
+}
+
+/**
+ * PostgreSQL's fixed address on the maildb network (host 5), which Postfix's lookup tables dial.
+ * Postfix asks Unbound for every name, and Unbound, on the mail network only, cannot learn the
+ * names of containers on other networks: podman's DNS answers a client only about the containers
+ * on its own networks (measured: "postgres" from Postfix was a temporary lookup failure, every
+ * message deferred). Dovecot and Roundcube use the name, through the engine's DNS.
+ */
+export function postgresMailDbAddress(topo: Pick<Topology, "networks">): string {
+  return fixedAddress(topo, "maildb", 5, "PostgreSQL");
 }
 
 /** The host folder behind a path under the topology's host root. */

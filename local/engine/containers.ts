@@ -113,7 +113,10 @@ export async function startContainer(docker: Docker, spec: ContainerSpec, config
   const c = await docker.createContainer(createOptions(spec, configHash));
   const attached = Object.keys((await c.inspect()).NetworkSettings.Networks ?? {});
   for (const n of spec.networks.filter((x) => !attached.includes(x.name))) {
-    await docker.getNetwork(n.name).connect({ Container: spec.name, EndpointConfig: { Aliases: n.aliases } });
+    await docker.getNetwork(n.name).connect({
+      Container: spec.name,
+      EndpointConfig: { Aliases: n.aliases, ...(n.ipv4Address !== undefined ? { IPAMConfig: { IPv4Address: n.ipv4Address } } : {}) },
+    });
   }
   await c.start();
 }

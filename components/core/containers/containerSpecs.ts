@@ -8,7 +8,7 @@
 // graph is written down (README "Networks"). Pure: the topology, the config and the image plans
 // in, data out.
 import type { MailConfig } from "../config/config";
-import { BACKUP_LOCAL_REPOSITORY, BACKUP_VOLUME_DIR, containerName, CONTAINER_PORTS, NETWORK_NAMES, resolverAddress, TEST_CA_DIR, type NetworkName, type ServiceName, type Topology } from "../topology";
+import { BACKUP_LOCAL_REPOSITORY, BACKUP_VOLUME_DIR, containerName, CONTAINER_PORTS, NETWORK_NAMES, postgresMailDbAddress, resolverAddress, TEST_CA_DIR, type NetworkName, type ServiceName, type Topology } from "../topology";
 import { webCertificates } from "./certificates";
 import { dataDirs, hostConfigDir, hostDir, type DataDir } from "./hostLayout";
 import type { ImageName, ImagePlans, TestImage } from "./images";
@@ -52,8 +52,8 @@ export interface ContainerSpec {
   ports: PortBinding[];
   /**
    * The engine networks it joins (NETWORK_MEMBERS), each with the names other containers reach
-   * it by there, and a fixed address where others must reach it by address (the resolver, on
-   * "mail"); sorted by network name. Empty with networkMode "host".
+   * it by there, and a fixed address where others must reach it by address (the resolver on
+   * "mail", PostgreSQL on "maildb" for Postfix; topology.ts says why); sorted by network name. Empty with networkMode "host".
    */
   networks: { name: string; aliases: string[]; ipv4Address?: string }[];
   /** "host": the host's own network namespace (fail2ban, which changes the host's nftables). */
@@ -149,9 +149,9 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
   const spec = (
     service: ServiceName | TestImage,
     s: Omit<ContainerSpec, "service" | "name" | "image" | "imageTag" | "networks" | "capabilities" | "restart" | "testOnly" | "stopTimeoutSeconds" | "env"> &
-      Partial<Pick<ContainerSpec, "env" | "stopTimeoutSeconds">> & { webAliases?: string[]; capAdd?: string[]; mailAddress?: string },
+      Partial<Pick<ContainerSpec, "env" | "stopTimeoutSeconds">> & { webAliases?: string[]; capAdd?: string[]; addresses?: Partial<Record<NetworkName, string>> },
   ): ContainerSpec => {
-    const { webAliases = [], capAdd = [], mailAddress, ...rest } = s;
+    const { webAliases = [], capAdd = [], addresses = {}, ...rest } = s;
     const testOnly = service === "pebble";
     // By engine name: a topology may put several of the graph's networks on one engine network
     // (the image tests use one), and a container joins each engine network once.
@@ -161,7 +161,10 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       const own = NETWORK_ALIASES[n]?.[service as ServiceName] ?? [];
       byName.set(name, [...new Set([...(byName.get(name) ?? [service]), ...own, ...(n === "web" ? webAliases : [])])]);
     }
-    const fixed = (name: string) => (mailAddress !== undefined && name === topo.networks.mail.name ? { ipv4Address: mailAddress } : {});
+    const fixed = (name: string) => {
+      const n = NETWORK_NAMES.find((x) => topo.networks[x].name === name && addresses[x] !== undefined);
+      return n === undefined ? {} : { ipv4Address: addresses[n] as string };
+    };
     const networks = [...byName].map(([name, aliases]) => ({ name, aliases, ...fixed(name) })).sort((a, b) => (a.name < b.name ? -1 : 1));
     return {
       service,
@@ -184,6 +187,7 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
     spec("postgres", {
       mounts: [config("postgres"), mount("postgres", p.postgresData, false)],
       ports: [],
+      addresses: { maildb: postgresMailDbAddress(topo) },
       healthcheck: health(["CMD", "pg_isready", "-q", "-h", "127.0.0.1", "-p", String(topo.internal.postgres.port), "-U", "postgres"]),
       env: { PGDATA: p.postgresData },
       // A fast shutdown (SIGINT from the entrypoint) checkpoints first: give it time.
@@ -227,7 +231,7 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       mounts: [config("unbound")],
       ports: [],
       healthcheck: health(["CMD", "unbound-control", "-c", `${topo.configDirs.unbound}/unbound.conf`, "status"]),
-      mailAddress: resolverAddress(topo),
+      addresses: { mail: resolverAddress(topo) },
       waitsFor: [],
     }),
     spec("roundcube", {

@@ -3,7 +3,7 @@
 // ServiceSecrets. Pure: reads templates from files/postfix/, never writes.
 import type { MailConfig } from "../config/config";
 import { DANE_TRUST_ANCHORS } from "../dns/dnsRecords";
-import { CONTAINER_PORTS, dovecotSocket, internalSubmissionNetworks, stackSubnets, type Topology } from "../topology";
+import { CONTAINER_PORTS, dovecotSocket, internalSubmissionNetworks, postgresMailDbAddress, stackSubnets, type Topology } from "../topology";
 import { MESSAGE_SIZE_LIMIT } from "./limits";
 import type { RenderedFile } from "./render";
 import { oneLine } from "./quote";
@@ -105,7 +105,8 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     srsForwardPort: SRS_PORTS.forward,
     srsReversePort: SRS_PORTS.reverse,
   };
-  const db: TemplateValues = { pgHost: pg.host, pgPort: pg.port, mailDbPassword: oneLine(secrets.mailDbPassword, "mailDbPassword") };
+  // By address: Postfix's names go through Unbound, which cannot resolve PostgreSQL's (topology.ts).
+  const db: TemplateValues = { pgHost: postgresMailDbAddress(topo), pgPort: pg.port, mailDbPassword: oneLine(secrets.mailDbPassword, "mailDbPassword") };
   const maps = ["virtual-domains", "virtual-mailboxes", "virtual-aliases", "sender-logins", "disabled-recipients", "hosted-sender-access"];
   const specs: FileSpec[] = [
     { service: "postfix", template: "postfix/main.cf", values: main },
