@@ -14,6 +14,8 @@ import { dmarcReportSender } from "./rspamd";
 
 /** The milter daemon name of the internal submission port: Rspamd's settings.conf matches it. */
 export const INTERNAL_MILTER_NAME = "mailstack-internal";
+/** The milter daemon name of the DMARC reports listener: Rspamd only signs what it sends (settings.conf). */
+export const REPORTS_MILTER_NAME = "mailstack-reports";
 
 /** The local stack's stand-in DNSBL (a zone under the local resolver's test zone, example.). */
 export const LOCAL_TEST_DNSBL = "dnsbl.example";
@@ -97,6 +99,7 @@ export function postfixFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     // Rspamd sends the reports from the mail network (the only one it shares with Postfix).
     reportsClients: [topo.networks.mail.ipv4Subnet, ...(topo.networks.mail.ipv6Subnet !== undefined ? [`[${topo.networks.mail.ipv6Subnet.replace("/", "]/")}`] : [])].join(" "),
     reportSender: dmarcReportSender(cfg),
+    reportsMilterName: REPORTS_MILTER_NAME,
   };
   const domains = cfg.domains.map((d) => d.name);
   const srs: TemplateValues = {

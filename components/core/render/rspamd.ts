@@ -4,7 +4,7 @@
 // templates from files/rspamd/, never writes.
 import type { MailConfig } from "../config/config";
 import { internalSubmissionNetworks, resolverAddress, type Topology } from "../topology";
-import { INTERNAL_MILTER_NAME } from "./postfix";
+import { INTERNAL_MILTER_NAME, REPORTS_MILTER_NAME } from "./postfix";
 import type { RenderedFile } from "./render";
 import { rspamdPasswordHash } from "./rspamdPassword";
 import { ratelimitRates } from "./rspamdLimits";
@@ -70,7 +70,7 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     ld("milter_headers.conf"),
     ld("dkim_signing.conf", signing),
     ld("arc.conf", signing),
-    ld("settings.conf", { internalMilterName: INTERNAL_MILTER_NAME, internalNetworks }),
+    ld("settings.conf", { internalMilterName: INTERNAL_MILTER_NAME, internalNetworks, reportsMilterName: REPORTS_MILTER_NAME, reportNetworks: reportNetworks.join(", ") }),
     ld("multimap.conf"),
     ld("hosted-domains.map", { hostedDomains: cfg.domains.map((d) => d.name).join("\n") }),
     ld("force_actions.conf"),

@@ -12,13 +12,14 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { beforeAll, describe, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, it } from "@jest/globals";
 import type { ImapFlow } from "imapflow";
 import { authenticate } from "mailauth";
 import { hostDir } from "../../../components/core/containers/hostLayout";
 import { REPO_ROOT } from "../../../components/core/paths";
 import { imapLogin } from "../helpers/imap";
-import { sendFromLoopback, startSink, submit } from "../helpers/smtp";
+import { startOutside, type Outside } from "../helpers/outside";
+import { sendFromInternet, startSink, submit, type Mail } from "../helpers/smtp";
 import { E2E_STACK_FILE, execInService, until, upLocalStack, type LocalStack } from "../helpers/stack";
 import { zoneResolver } from "../helpers/zoneResolver";
 
@@ -88,6 +89,20 @@ beforeAll(async () => {
   stack = await upLocalStack();
 });
 
+// Inbound mail comes from an MTA on the internet (the outside namespace, whose addresses
+// remote.example's SPF lists): from 127.0.0.1 it would fail SPF and score as spam. The proxies
+// start on first use and again after the stack was taken down and rebuilt.
+let outside: Outside | undefined;
+async function fromInternet(mail: Partial<Mail>): Promise<string> {
+  outside ??= await startOutside(stack);
+  return sendFromInternet(outside, mail);
+}
+async function stopOutside(): Promise<void> {
+  await outside?.stop();
+  outside = undefined;
+}
+afterAll(stopOutside);
+
 describe("restore drill", () => {
   const sieve = 'require ["fileinto"];\nif header :contains "subject" "[invoice]" { fileinto "Invoices"; }\n';
   let before: Snapshot;
@@ -102,8 +117,8 @@ describe("restore drill", () => {
     for (let i = 0; i < 12; i++) {
       await submit(stack, "bob@e2e.test", { to: "alice@e2e.test", subject: `Status ${i}`, text: `Report number ${i}.\n`.repeat(20), messageId: mid("inbox", i) });
     }
-    await sendFromLoopback(stack, { from: "buyer@remote.example", to: "sales@e2e.test", subject: "Order", text: "Please quote 40 units.", messageId: mid("alias", 0) });
-    await sendFromLoopback(stack, { from: "friend@remote.example", to: "carol@other.test", subject: "Hello Carol", text: "Lunch on Friday?", messageId: mid("carol", 0) });
+    await fromInternet({ from: "buyer@remote.example", to: "sales@e2e.test", subject: "Order", text: "Please quote 40 units.", messageId: mid("alias", 0) });
+    await fromInternet({ from: "friend@remote.example", to: "carol@other.test", subject: "Hello Carol", text: "Lunch on Friday?", messageId: mid("carol", 0) });
     const c = await imap("alice@e2e.test");
     try {
       await until("Alice's mail", async () => ((await c.status("INBOX", { messages: true })).messages! >= 13 ? true : undefined));
@@ -156,7 +171,7 @@ describe("restore drill", () => {
     })();
     for (let i = 0; running || i < 5; i++) {
       const id = mid("during", i);
-      await sendFromLoopback(stack, { from: "late@remote.example", to: "alice@e2e.test", subject: `During ${i}`, text: "Sent while the backup ran.", messageId: id });
+      await fromInternet({ from: "late@remote.example", to: "alice@e2e.test", subject: `During ${i}`, text: "Sent while the backup ran.", messageId: id });
       duringIds.push(id);
       if (i > 200) break;
     }
@@ -206,6 +221,7 @@ describe("restore drill", () => {
     // Disaster: every container gone, the whole data folder (maildirs, database, Valkey, DKIM
     // keys, certificates, queue) deleted. The repository and the stack's secrets (its Pulumi
     // state, on a VM) survive, as they would off the server.
+    await stopOutside();
     runner(["down"]);
     rmSync(stack.topo.hostRoot, { recursive: true, force: true });
     runner(["up", "--stack-file", E2E_STACK_FILE]);
@@ -259,7 +275,7 @@ describe("restore drill", () => {
     }
     assert.ok(deleted.length >= 2, `Projects held ${deleted.length} messages`);
     const newer = mid("newer", 0);
-    await sendFromLoopback(stack, { from: "new@remote.example", to: "alice@e2e.test", subject: "Newer than the backup", text: "Keep me.", messageId: newer });
+    await fromInternet({ from: "new@remote.example", to: "alice@e2e.test", subject: "Newer than the backup", text: "Keep me.", messageId: newer });
     await until("the newer message", async () => ([...(await snapshot()).keys()].some((k) => k.endsWith(newer)) ? true : undefined));
     cli(["restore", "--local", "--mailbox", "alice@e2e.test", "--yes"]);
     const after = await snapshot();

@@ -15,13 +15,18 @@ import { containerSpecs } from "../../../components/core/containers/containerSpe
 import { imagePlans } from "../../../components/core/containers/images";
 import { reportsMain } from "../../../tools/reports/cli";
 import type { DomainSummary } from "../../../tools/reports/summary";
+import { publishTestDns, unpublishTestDns } from "../helpers/policy";
 import { LOOPBACK, startSink, type Sink } from "../helpers/smtp";
 import { execInService, until, upLocalStack, type LocalStack } from "../helpers/stack";
 
 let stack: LocalStack;
+// The reporting domain exists (the stack refuses a sender domain that has no MX or address).
+const receiverDns = ["receiver.example. 300 IN MX 10 mx.receiver.example.", "mx.receiver.example. 300 IN A 192.0.2.25"];
 beforeAll(async () => {
   stack = await upLocalStack();
+  publishTestDns(receiverDns);
 });
+afterAll(() => unpublishTestDns(["receiver.example.", "mx.receiver.example."]));
 
 const day = 86400;
 // Earlier runs left their reports in the mailbox: this run's failing source is one of its own.
