@@ -13,6 +13,7 @@ import { asUser, countByMessageId, waitForMessage } from "../helpers/imap";
 import { startOutside, type Outside } from "../helpers/outside";
 import { expectRefused, sendFromInternet, type Mail, type SmtpError } from "../helpers/smtp";
 import {
+  execOkInService,
   killMaster,
   serviceState,
   startService,
@@ -79,7 +80,17 @@ describe("faults", () => {
         if (Date.now() > end) throw err;
         await sleep(3000);
       }
-      await waitForMessage(stack, "bob@e2e.test", mail.messageId ?? "", { timeoutMs: 60_000 });
+      // Accepted is kept: delivered at once, or (when Dovecot's first lookup after a PostgreSQL
+      // restart fails on a connection the restart closed: LMTP 451, measured) held in Postfix's
+      // queue, never bounced, and delivered on the queue's next run. `postqueue -f` is that run
+      // now, as the README's recovery step says; without it Postfix retries within 5 minutes.
+      const inbox = await waitForMessage(stack, "bob@e2e.test", mail.messageId ?? "", { timeoutMs: 30_000 }).catch(() => undefined);
+      if (inbox === undefined) {
+        const queue = await execOkInService(stack, "postfix", "postqueue -j", ["postqueue", "-j"]);
+        assert.match(queue.stdout, /"queue_name": ?"deferred"/, `the accepted message is neither delivered nor queued:\n${queue.stdout}`);
+        await execOkInService(stack, "postfix", "postqueue -f", ["postqueue", "-f"]);
+        await waitForMessage(stack, "bob@e2e.test", mail.messageId ?? "", { timeoutMs: 60_000 });
+      }
     }, 240_000);
   }
 
