@@ -181,6 +181,16 @@ export const productionTopology: Topology = {
 };
 
 /**
+ * An existing Docker host (`mailstack:host`): production's containers, names and standard ports,
+ * with every host folder under the host's own data folder, and an IPv4-only service network (the
+ * VM's IPv6 source NAT is a unit of its own that an existing host does not have). `base` is for
+ * tests only, which move ports and names out of the way of what else runs on this machine.
+ */
+export function existingHostTopology(host: { dataDir: string }, base: Topology = productionTopology): Topology {
+  return { ...base, hostRoot: host.dataDir, network: { name: base.network.name, ipv4Subnet: base.network.ipv4Subnet } };
+}
+
+/**
  * Several local stacks can run side by side on one machine (a developer's and a test run, or
  * parallel work in several checkouts): MAILSTACK_INSTANCE=n (0 to 5, default 0) moves every host
  * port up by n x 10000, and gives the containers, networks and namespace names and subnets of

@@ -16,6 +16,7 @@ export const CONFIG_KEYS = [
   "acmeEmail",
   "dkimSelector",
   "server",
+  "host",
   "ssh",
   "domains",
   "mailboxes",
