@@ -3,6 +3,7 @@
 // random and tls provider plugins built here, the program run inline (tools/engine/inlineStack.ts:
 // no Node.js language host), host steps as HostCommand. Ports and names are those of local stack
 // instance 3 (127.0.0.1:40025 ..., mailstack3-*), data under a scratch folder. In order:
+//  0. `preview --policy-pack policy` plans every resource and the pack finds nothing to stop;
 //  1. `up` creates everything and the stack works: mail from outside is delivered, IMAPS login
 //     with the generated password, submission signs with DKIM, the web front serves Roundcube;
 //  2. a second `up` changes nothing: the providers' real read-back equals what the program sends;
@@ -40,6 +41,8 @@ let deployed = false;
 
 /** One inlineStack operation in a child process; fails with the CLI's own output. */
 function op(operation: "up" | "preview" | "destroy" | "outputs", extra: string[] = []): Promise<OpResult> {
+  // Every preview and up runs the policy pack, as the README asks of every deployment.
+  if (operation === "up" || operation === "preview") extra = [...extra, "--policy-pack", join(REPO_ROOT, "policy")];
   const args = ["tools/engine/inlineStack.ts", operation, "--stack", STACK, "--stack-file", stackFile, "--state", join(scratch, "state"), "--test-instance", String(INSTANCE), ...extra];
   const child = spawn(join(REPO_ROOT, "node_modules", ".bin", "tsx"), args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -94,6 +97,7 @@ function deployedStack(outputsFile: string): DeployedStack {
 
 describe("the mail stack on an existing Docker host, with the real Pulumi engine and providers", () => {
   let created = 0;
+  let planned = 0;
 
   beforeAll(async () => {
     scratch = scratchDir();
@@ -114,12 +118,25 @@ describe("the mail stack on an existing Docker host, with the real Pulumi engine
   }, TEN_MINUTES);
 
   hostIt(
+    "a preview with the policy pack plans every resource and the pack stops nothing",
+    async () => {
+      const preview = await op("preview");
+      assert.deepEqual(Object.keys(preview.changes), ["create"], JSON.stringify(preview.changes));
+      planned = preview.changes.create;
+      assert.match(preview.output, /Policy Packs run:\s+Name\s+Version\s+mailstack-guards\|local\|\S+\s+0\.1\.0/);
+      assert.doesNotMatch(preview.output, /mandatory|advisory/);
+    },
+    TEN_MINUTES,
+  );
+
+  hostIt(
     "up creates the stack and it delivers, authenticates, signs and serves webmail",
     async () => {
       const up = await op("up");
       deployed = true;
       assert.deepEqual(Object.keys(up.changes), ["create"], `a first up only creates: ${JSON.stringify(up.changes)}`);
       created = up.changes.create;
+      assert.equal(created, planned, "up creates what the preview planned");
       const names = [...(await ourContainers()).keys()].sort();
       assert.deepEqual(names, ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"].map((s) => PREFIX + s));
 

@@ -7,11 +7,14 @@
 // secrets with the fixed test passphrase, no update check, no plugin download.
 //
 //   npm run engine -- <preview|up|destroy|outputs> --stack <name> [--stack-file <path>]
-//                     [--state <dir>] [--outputs-file <path>] [--test-instance <n>]
+//                     [--state <dir>] [--outputs-file <path>] [--policy-pack <dir>]
+//                     [--test-instance <n>]
 //
 // --stack-file    the stack's settings (default Pulumi.<stack>.yaml); copied into the state
 //                 folder's project on every run, keeping the `encryptionsalt` the CLI added there
 // --state         backend, CLI home and project folder (default .cache/engine/<stack>)
+// --policy-pack   preview and up run this policy pack (`policy`), through
+//                 tools/engine/bin/pulumi-analyzer-policy-nodejs (there is no language host)
 // --outputs-file  `outputs` writes every output there, secrets in plain text, mode 0600; without
 //                 it, only the names of the outputs are printed
 // --test-instance tests only: an existing host gets the local stack's ports and names of
@@ -37,6 +40,7 @@ export interface InlineOptions {
   stackFile: string;
   state: string;
   outputsFile?: string;
+  policyPack?: string;
   testInstance?: number;
 }
 
@@ -81,16 +85,18 @@ export async function openStack(opts: InlineOptions): Promise<Stack> {
   );
 }
 
+const policy = (opts: InlineOptions) => (opts.policyPack === undefined ? {} : { policyPacks: [opts.policyPack] });
+
 /** Runs one operation, the CLI's own output passed through; returns the resource changes. */
 export async function runOperation(op: Operation, opts: InlineOptions, out: (s: string) => void = (s) => void process.stdout.write(s)): Promise<Record<string, number>> {
   const stack = await openStack(opts);
   let changes: Record<string, number> = {};
   switch (op) {
     case "preview":
-      changes = (await stack.preview({ diff: true, onOutput: out })).changeSummary as Record<string, number>;
+      changes = (await stack.preview({ diff: true, onOutput: out, ...policy(opts) })).changeSummary as Record<string, number>;
       break;
     case "up":
-      changes = ((await stack.up({ diff: true, onOutput: out })).summary.resourceChanges ?? {}) as Record<string, number>;
+      changes = ((await stack.up({ diff: true, onOutput: out, ...policy(opts) })).summary.resourceChanges ?? {}) as Record<string, number>;
       break;
     case "destroy":
       changes = ((await stack.destroy({ onOutput: out })).summary.resourceChanges ?? {}) as Record<string, number>;
@@ -118,7 +124,7 @@ export function parseArgs(argv: string[]): { op: Operation; opts: InlineOptions 
   for (let i = 0; i < rest.length; i += 2) {
     const k = rest[i];
     const v = rest[i + 1];
-    if (!["--stack", "--stack-file", "--state", "--outputs-file", "--test-instance"].includes(k) || v === undefined) throw new Error(`unknown or incomplete argument ${k}`);
+    if (!["--stack", "--stack-file", "--state", "--outputs-file", "--policy-pack", "--test-instance"].includes(k) || v === undefined) throw new Error(`unknown or incomplete argument ${k}`);
     flags[k] = v;
   }
   const stack = flags["--stack"];
@@ -132,6 +138,7 @@ export function parseArgs(argv: string[]): { op: Operation; opts: InlineOptions 
       stackFile: resolve(flags["--stack-file"] ?? join(REPO_ROOT, `Pulumi.${stack}.yaml`)),
       state: resolve(flags["--state"] ?? join(REPO_ROOT, ".cache", "engine", stack)),
       ...(flags["--outputs-file"] !== undefined ? { outputsFile: resolve(flags["--outputs-file"]) } : {}),
+      ...(flags["--policy-pack"] !== undefined ? { policyPack: resolve(flags["--policy-pack"]) } : {}),
       ...(instance !== undefined ? { testInstance: Number(instance) } : {}),
     },
   };
@@ -140,7 +147,7 @@ export function parseArgs(argv: string[]): { op: Operation; opts: InlineOptions 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes("--help") || argv.length === 0) {
-    console.log(readFileSync(__filename, "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 22).map((l) => l.slice(3)).join("\n"));
+    console.log(readFileSync(__filename, "utf8").split("\n").filter((l) => l.startsWith("//")).slice(0, 25).map((l) => l.slice(3)).join("\n"));
     return;
   }
   const { op, opts } = parseArgs(argv);

@@ -50,12 +50,15 @@ export interface OfflineProject {
 
 /**
  * Where the engine finds plugins without any download: the CLI's folder (the CLI, and the
- * providers scripts/build-providers.sh builds) and @pulumi/pulumi's own folder, whose
+ * providers scripts/build-providers.sh builds), our policy-pack launcher (tools/engine/bin) and
+ * @pulumi/pulumi's own folder, whose
  * pulumi-resource-pulumi-nodejs runs dynamic resources (components/hostCommand.ts). That script
  * finds the SDK with require.resolve from its working directory, a scratch folder here: NODE_PATH
  * points it at this repository's node_modules.
  */
 const SDK_DIR = join(REPO_ROOT, "node_modules", "@pulumi", "pulumi");
+/** pulumi-analyzer-policy-nodejs: runs a policy pack when the CLI has no Node.js language host. */
+const LAUNCHERS = join(REPO_ROOT, "tools", "engine", "bin");
 
 /** Every PULUMI_* variable of the caller is dropped: none may point the CLI at a real backend. */
 export function offlineEnv(scratch: string): Record<string, string> {
@@ -63,7 +66,7 @@ export function offlineEnv(scratch: string): Record<string, string> {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("PULUMI_")) env[k] = v;
   return {
     ...env,
-    PATH: `${join(PULUMI_CACHE, "bin")}:${SDK_DIR}:${env.PATH ?? "/usr/bin:/bin"}`,
+    PATH: `${join(PULUMI_CACHE, "bin")}:${SDK_DIR}:${LAUNCHERS}:${env.PATH ?? "/usr/bin:/bin"}`,
     NODE_PATH: join(REPO_ROOT, "node_modules"),
     PULUMI_HOME: join(scratch, "home"),
     PULUMI_BACKEND_URL: `file://${join(scratch, "state")}`,

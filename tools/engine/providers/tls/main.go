@@ -9,9 +9,9 @@ package main
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-provider-tls/internal/provider"
 	pftfbridge "github.com/pulumi/pulumi-terraform-bridge/v3/pkg/pf/tfbridge"
 	"github.com/pulumi/pulumi-terraform-bridge/v3/pkg/tfbridge"
-	"github.com/hashicorp/terraform-provider-tls/internal/provider"
 )
 
 // version is stamped by the build script (see ../docker/main.go).
