@@ -1,5 +1,5 @@
 // Level 2 of the real engine: the mail stack deployed onto an existing Docker host (this
-// machine's podman, at unix:///run/mailstack/podman.sock) with the real Pulumi CLI and the docker,
+// machine's engine: podman at unix:///run/mailstack/podman.sock here, see guard.ts) with the real Pulumi CLI and the docker,
 // random and tls provider plugins built here, the program run inline (tools/engine/inlineStack.ts:
 // no Node.js language host), host steps as HostCommand. Ports and names are those of local stack
 // instance 3 (127.0.0.1:40025 ..., mailstack3-*), data under a scratch folder. In order:
@@ -103,7 +103,12 @@ describe("the mail stack on an existing Docker host, with the real Pulumi engine
     scratch = scratchDir();
     dataDir = join(scratch, "data");
     stackFile = join(scratch, `Pulumi.${STACK}.yaml`);
-    writeFileSync(stackFile, readFileSync(TEMPLATE, "utf8").replace("dataDir: /srv/mailstack-existing-host-test", `dataDir: ${dataDir}`));
+    writeFileSync(
+      stackFile,
+      readFileSync(TEMPLATE, "utf8")
+        .replace("dataDir: /srv/mailstack-existing-host-test", `dataDir: ${dataDir}`)
+        .replace("docker: unix:///run/mailstack/podman.sock", `docker: unix://${ENGINE_SOCKET}`),
+    );
     if (!existsSync(ENGINE_SOCKET)) return; // the tests below are skipped
     const taken = [...(await ourContainers()).keys()];
     if (taken.length > 0) {

@@ -16,8 +16,15 @@ if (!cliBuilt() && process.env.MAILSTACK_ENGINE_REQUIRED === "1") throw new Erro
 export const engineIt = cliBuilt() ? it : it.skip;
 if (!cliBuilt()) console.warn(`real-CLI tests skipped: ${missing}`);
 
-/** The container engine the existing-host stack deploys onto (test/engine/Pulumi.existing-host.yaml). */
-export const ENGINE_SOCKET = "/run/mailstack/podman.sock";
+/**
+ * The container engine the existing-host stack deploys onto: the first socket that exists, in the
+ * local runner's order (local/engine/engine.ts): DOCKER_HOST (unix://), Docker's, then the podman
+ * service scripts/install-container-engine.sh starts.
+ */
+export const ENGINE_SOCKET =
+  [process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice("unix://".length) : undefined, "/var/run/docker.sock", "/run/mailstack/podman.sock"]
+    .filter((s): s is string => s !== undefined)
+    .find((s) => existsSync(s)) ?? "/run/mailstack/podman.sock";
 
 const hostMissing = !cliBuilt()
   ? missing
