@@ -11,6 +11,11 @@ export const mailHost = outputs.mailHost;
 export const webmailUrl = outputs.webmailUrl;
 export const dnsRecords = outputs.dnsRecords;
 export const clientSettings = outputs.clientSettings;
+/**
+ * Per zone with `domains[].dnssec: true`: the DS record to enter at the domain's registrar (until it
+ * is there, the zone is signed but not trusted; inbound DANE needs both).
+ */
+export const dnssecDsRecords = outputs.dnssecDsRecords;
 /** Initial password per mailbox: `pulumi stack output --show-secrets mailboxPasswords`. */
 export const mailboxPasswords = outputs.mailboxPasswords;
 /**

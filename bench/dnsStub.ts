@@ -1,9 +1,11 @@
-// An offline stand-in for the resolver the stack's Rspamd is pointed at locally (127.0.0.1:53,
-// see files/rspamd/local.d/options.inc): answers every query at once with NXDOMAIN, as a resolver
-// with no internet would. Without it nothing answers there, Rspamd waits out its DNS timeout
-// (2 s, retransmitted) on each lookup, and outbound mail stalls ~4 s per message for the first
-// minutes after start until Rspamd marks the server dead: that would measure the missing
-// resolver, not the mail path. Production uses the container's real resolver.
+// An offline stand-in for the resolver the local stack's Rspamd is pointed at (127.0.0.1:53 inside
+// the rspamd container, see files/rspamd/local.d/options.inc): answers every query at once with
+// NXDOMAIN, as a resolver with no internet would. Without it nothing answers there, and Rspamd does
+// not fail at once: it waits out its DNS timeout (2 s, retransmitted) on each lookup, and every
+// message from a remote client took 24 s in Rspamd (SPF, DMARC, ASN, RBL and host-name checks
+// each timing out), which would measure the missing resolver, not the mail path. Production uses
+// the container's real resolver. The bench runs it inside the container's network namespace
+// (bench/containerDns.ts, bench/dnsStubServe.ts); this module only builds answers and serves them.
 import { createSocket, type Socket } from "node:dgram";
 
 /** The NXDOMAIN answer to a DNS query: same id and question, no records. */

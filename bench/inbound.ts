@@ -1,20 +1,23 @@
-// Inbound throughput: N messages from a "remote" sender (127.0.0.2, outside mynetworks) to the
-// SMTP port over K reused SMTP sessions (nodemailer pool, STARTTLS as Postfix offers it), spread
-// over the bench mailboxes. Timed from the first connect until the last message is on disk in a
-// Maildir. Also empties the bench mailboxes with doveadm (bench mail only).
+// Inbound throughput: N messages from a remote sender (not in mynetworks) to the SMTP port over K
+// reused SMTP sessions (nodemailer pool, STARTTLS as Postfix offers it), spread over the bench
+// mailboxes. Timed from the first connect until the last message is on disk in a Maildir (a host
+// folder under endpoints.maildir, read directly). Also empties the bench mailboxes with doveadm
+// inside the dovecot container (bench mail only).
 import { join } from "node:path";
-import { runOk, sleep } from "../local/proc";
+import type Docker from "dockerode";
 import type { Topology } from "../components/core/topology";
+import { execOk } from "../local/engine/containers";
+import { sleep } from "../local/proc";
 import { countAll } from "./maildir";
 import { bodyText, messageId } from "./message";
-import { benchPool } from "./transport";
+import { benchPool, type Target } from "./transport";
 
 export interface InboundOptions {
-  port: number;
+  to: Target;
   recipients: string[];
   messages: number;
   connections: number;
-  /** Maildirs of the recipients, counted to see delivery. */
+  /** Maildirs of the recipients (host paths), counted to see delivery. */
   maildirs: string[];
   /** Give up when no message arrived for this long. */
   stallMs?: number;
@@ -25,20 +28,22 @@ export interface InboundResult {
   msgsPerS: number;
 }
 
-export const maildirOf = (t: Topology, address: string) => {
+/** The host folder of a mailbox's Maildir: <maildir root>/<domain>/<user>/Maildir, as dovecot.conf lays it out. */
+export const maildirOf = (maildirRoot: string, address: string) => {
   const [user, domain] = address.split("@");
-  return join(t.paths.mailRoot, domain, user, "Maildir");
+  return join(maildirRoot, domain, user, "Maildir");
 };
 
-/** Removes every message of the bench mailboxes (and only those), through Dovecot's own tool. */
-export async function emptyMailboxes(t: Topology, addresses: string[]): Promise<void> {
+/** Removes every message of the bench mailboxes (and only those), through Dovecot's own tool in its container. */
+export async function emptyMailboxes(docker: Docker, t: Topology, addresses: string[]): Promise<void> {
+  const name = `${t.namePrefix}dovecot`;
   const conf = join(t.configDirs.dovecot, "dovecot.conf");
-  for (const a of addresses) await runOk(`doveadm expunge (${a})`, "doveadm", ["-c", conf, "expunge", "-u", a, "mailbox", "*", "all"]);
+  for (const a of addresses) await execOk(docker, name, `doveadm expunge (${a})`, ["doveadm", "-c", conf, "expunge", "-u", a, "mailbox", "*", "all"]);
 }
 
 export async function inboundRun(o: InboundOptions, runTag: string): Promise<InboundResult> {
   const before = countAll(o.maildirs);
-  const transport = benchPool(o.port, o.connections, { localAddress: "127.0.0.2", name: "mx.remote.bench" });
+  const transport = benchPool(o.to, o.connections, { name: "mx.remote.bench" });
   const t0 = performance.now();
   let failed = 0;
   let firstError = "";
@@ -67,7 +72,7 @@ export async function inboundRun(o: InboundOptions, runTag: string): Promise<Inb
     let lastProgress = Date.now();
     for (let n = countAll(o.maildirs) - before; n < o.messages; n = countAll(o.maildirs) - before) {
       if (n !== seen) [seen, lastProgress] = [n, Date.now()];
-      if (Date.now() - lastProgress > (o.stallMs ?? 30_000)) throw new Error(`delivery stalled: ${n} of ${o.messages} messages in the Maildirs (see .local/log/)`);
+      if (Date.now() - lastProgress > (o.stallMs ?? 30_000)) throw new Error(`delivery stalled: ${n} of ${o.messages} messages in the Maildirs (see the postfix and dovecot container logs)`);
       await sleep(50);
     }
   } finally {

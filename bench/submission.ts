@@ -1,13 +1,14 @@
 // Submission throughput: a mailbox user sends N messages to outside recipients over the
 // submission port (STARTTLS required, SASL login, nodemailer pool); Rspamd DKIM/ARC-signs them
 // and Postfix relays them to the SMTP sink the local topology routes outbound mail to
-// (topology.outboundRelay), which this module runs with smtp-server. Timed from the first connect
-// until the sink has every message; checks that what arrived is DKIM-signed.
+// (endpoints.sink: an address of this host that the containers reach), which this module runs
+// with smtp-server. Timed from the first connect until the sink has every message; checks that
+// what arrived is DKIM-signed.
 import { SMTPServer } from "smtp-server";
 import type { Endpoint } from "../components/core/topology";
 import { sleep } from "../local/proc";
 import { bodyText, messageId } from "./message";
-import { benchPool } from "./transport";
+import { benchPool, type Target } from "./transport";
 
 export interface Sink {
   /** Message-IDs received, and whether each carried a DKIM-Signature header. */
@@ -42,7 +43,7 @@ export async function startSink(at: Endpoint): Promise<Sink> {
 }
 
 export interface SubmissionOptions {
-  port: number;
+  to: Target;
   user: string;
   /** Read from .local/endpoints.json; never printed. */
   password: string;
@@ -53,7 +54,7 @@ export interface SubmissionOptions {
 
 export async function submissionRun(o: SubmissionOptions, sink: Sink, runTag: string): Promise<{ seconds: number; msgsPerS: number; unsigned: number }> {
   const ids = Array.from({ length: o.messages }, (_, i) => messageId(runTag, i));
-  const transport = benchPool(o.port, o.connections, { requireTLS: true, auth: { user: o.user, pass: o.password } });
+  const transport = benchPool(o.to, o.connections, { requireTLS: true, auth: { user: o.user, pass: o.password } });
   const t0 = performance.now();
   try {
     await Promise.all(

@@ -12,7 +12,7 @@ import type { ServiceName, Topology } from "./core/topology";
 import { pushScript, serviceContentHash } from "./core/remote/pushScript";
 import { hostConfigDir } from "./core/containers/hostLayout";
 import { CONFIG_FILE_OWNER } from "./core/containers/serviceAccounts";
-import { SERVICES } from "./core/topology";
+import { activeServices } from "./core/topology";
 import type { HostAccess } from "./hostAccess";
 
 export interface ConfigPushArgs {
@@ -30,6 +30,11 @@ export interface ConfigPushArgs {
   serverReady?: pulumi.Resource;
   /** The host's identity (the Hetzner server id on the VM): a new host gets every file pushed again. */
   serverId: pulumi.Input<string>;
+  /**
+   * The signing selector's DKIM records. Rspamd's files (which name the selector it signs with)
+   * are pushed only after these exist, so a new selector never signs before its key is published.
+   */
+  signingKeysPublished?: pulumi.Resource[];
 }
 
 export class ConfigPush extends pulumi.ComponentResource {
@@ -40,7 +45,8 @@ export class ConfigPush extends pulumi.ComponentResource {
     super("mailstack:index:ConfigPush", name, {}, opts);
     // Rendered inside apply with the secret inputs, so every file stays a Pulumi secret.
     const files: pulumi.Output<RenderedFile[]> = pulumi.secret(args.secrets.apply((s) => renderServiceFiles(args.cfg, s, args.topology)));
-    const services = [...SERVICES].sort();
+    // A stack without backups has no backup container, so nothing to push for it.
+    const services = activeServices(args.cfg).sort();
     const entries = services.map((service) => {
       const own = files.apply((fs) => fs.filter((f) => f.service === service));
       // A SHA-256 over files holding random passwords reveals none of them; unsecret it so a
@@ -61,7 +67,16 @@ export class ConfigPush extends pulumi.ComponentResource {
           triggers: [contentHash, args.serverId],
           logging: "none",
         },
-        { parent: this, dependsOn: [...(args.serverReady ? [args.serverReady] : []), args.images[service].build] },
+        // stdout, stderr and stdin are made secret by the host step itself (logging "none":
+        // vmHost adds them to additionalSecretOutputs; HostCommand keeps stdin secret).
+        {
+          parent: this,
+          dependsOn: [
+            ...(args.serverReady ? [args.serverReady] : []),
+            args.images[service].build,
+            ...(service === "rspamd" ? (args.signingKeysPublished ?? []) : []),
+          ],
+        },
       );
       return [service, { push, contentHash }] as const;
     });

@@ -1,5 +1,6 @@
 // The containers on the mail host's Docker engine, reached through a docker.Provider (over ssh://
-// on the VM, at unix:// on an existing host that is this machine): the service network and one
+// on the VM, at unix:// on an existing host that is this machine): the service networks (one per
+// edge of the isolation graph, topology.ts NETWORK_NAMES) and one
 // container per service, each from the one container description
 // (components/core/containers/containerSpecs.ts) that the local stack also runs, with the image
 // our ImageBuilds built on the VM. Each container carries the content hash of its own rendered
@@ -9,6 +10,7 @@
 // certificate or the database schema at start are created only after those steps
 // (ContainerSpec.waitsFor). It never renders or pushes files, builds no image, and never touches
 // the server or DNS.
+import { createHash } from "node:crypto";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { MailConfig } from "./core/config/config";
@@ -16,7 +18,8 @@ import { CONFIG_HASH_LABEL, containerSpecs, SERVICE_LABEL, type ContainerSpec } 
 import { dataDirs } from "./core/containers/hostLayout";
 import type { ImagePlans } from "./core/containers/images";
 import { dockerHealthcheck, dockerPortsInReadBackOrder, qualifiedImageReference, serverIdentityLabel } from "./core/containers/providerShapes";
-import type { ServiceName, Topology } from "./core/topology";
+import { guardInstallScript } from "./core/host/hostFirewall";
+import { NETWORK_NAMES, type NetworkName, type ServiceName, type Topology } from "./core/topology";
 import type { HostAccess } from "./hostAccess";
 
 export interface ContainersArgs {
@@ -87,29 +90,60 @@ export class Containers extends pulumi.ComponentResource {
       { ...child, dependsOn: serverReady },
     );
 
-    const net = topology.network;
-    const network = new docker.Network(
-      "mail-network",
-      {
-        name: net.name,
-        driver: "bridge",
-        ipv6: net.ipv6Subnet !== undefined,
-        ipamConfigs: [{ subnet: net.ipv4Subnet }, ...(net.ipv6Subnet !== undefined ? [{ subnet: net.ipv6Subnet }] : [])],
-        labels: [serverIdentityLabel(args.serverId)],
-      },
-      // The name is fixed: the old network must go before the new one is created. ipamOptions is
-      // never set here, but the provider stores what the engine reports after creating the network
-      // (podman: {driver: "host-local"}; Docker Engine: nothing), and the field forces replacement:
-      // without ignoreChanges every later `up` on podman would replace the network and, through
-      // its name, every container (measured with the real provider, test/engine/existingHost.test.ts).
-      { ...onVm, deleteBeforeReplace: true, ignoreChanges: ["ipamOptions"] },
-    );
-    // Docker adds its own NAT rules for the new network; put the VM's IPv6 SNAT back first. An
+    // The container guard (no metadata service, no routing between the networks) on a server of
+    // any age, before any container runs; cloud-init installed it on new servers already. VM only:
+    // the guard is nftables rules of ours on the VM; an existing host's firewall is the operator's,
+    // so there it is skipped (Docker's own isolation of bridge networks still applies).
+    const guardScript = guardInstallScript(topology);
+    const guard =
+      args.host.kind === "vm"
+        ? [
+            args.host.run(
+              "container-guard",
+              { create: "sh -s", stdin: guardScript, triggers: [createHash("sha256").update(guardScript).digest("hex"), args.serverId] },
+              { ...child, dependsOn: serverReady },
+            ),
+          ]
+        : [];
+
+    const networks = Object.fromEntries(
+      NETWORK_NAMES.map((n) => {
+        const net = topology.networks[n];
+        const resource = new docker.Network(
+          // "mail-network": the name the one network of earlier versions had, so it stays.
+          `${n}-network`,
+          {
+            name: net.name,
+            driver: "bridge",
+            // Set only when true: earlier states of the mail network have no `internal` input.
+            ...(net.internal ? { internal: true } : {}),
+            ipv6: net.ipv6Subnet !== undefined,
+            ipamConfigs: [{ subnet: net.ipv4Subnet }, ...(net.ipv6Subnet !== undefined ? [{ subnet: net.ipv6Subnet }] : [])],
+            labels: [serverIdentityLabel(args.serverId)],
+          },
+          // The name is fixed: the old network must go before the new one is created. ipamOptions is
+          // never set here, but the provider stores what the engine reports after creating the network
+          // (podman: {driver: "host-local"}; Docker Engine: nothing), and the field forces replacement:
+          // without ignoreChanges every later `up` on podman would replace the network and, through
+          // its name, every container (measured with the real provider, test/engine/existingHost.test.ts).
+          { ...onVm, deleteBeforeReplace: true, ignoreChanges: ["ipamOptions"] },
+        );
+        return [n, resource];
+      }),
+    ) as Record<NetworkName, docker.Network>;
+    // Docker adds its own NAT rules for a new network; put the VM's IPv6 SNAT back first. An
     // existing host has no such unit of ours: its IPv6 egress is the operator's.
     const egress =
       args.host.kind === "vm"
-        ? [args.host.run("ipv6-egress", { create: "systemctl restart mailstack-ipv6-egress.service", triggers: [network.id] }, { ...child, dependsOn: [network] })]
-        : [network];
+        ? [
+            args.host.run(
+              "ipv6-egress",
+              { create: "systemctl restart mailstack-ipv6-egress.service", triggers: [networks.mail.id] },
+              { ...child, dependsOn: [networks.mail] },
+            ),
+          ]
+        : [];
+    const networkNames = Object.fromEntries(NETWORK_NAMES.map((n) => [topology.networks[n].name, networks[n].name]));
 
     const containers: Partial<Record<ServiceName, docker.Container>> = {};
     let database: pulumi.Resource | undefined;
@@ -125,9 +159,13 @@ export class Containers extends pulumi.ComponentResource {
       });
       containers[service] = new docker.Container(
         service,
-        containerArgs(spec, network.name, config.contentHash, args.serverId, args.engine),
+        containerArgs(spec, networkNames, config.contentHash, args.serverId, args.engine),
         // Named containers and published ports cannot exist twice: delete the old one first.
-        { ...onVm, deleteBeforeReplace: true, dependsOn: [prepare, ...egress, config.push, args.imageBuilds[service].build, ...waits] },
+        {
+          ...onVm,
+          deleteBeforeReplace: true,
+          dependsOn: [prepare, ...egress, ...guard, config.push, args.imageBuilds[service].build, ...waits, ...Object.values(networks)],
+        },
       );
       if (service === "postgres") database = args.databaseSetup(containers.postgres as docker.Container);
     }
@@ -141,10 +179,14 @@ export interface ContainerEngineOptions {
   qualifiedImages?: boolean;
 }
 
-/** The docker.Container inputs of one spec: the VM twin of the local runner's create options. */
+/**
+ * The docker.Container inputs of one spec: the VM twin of the local runner's create options.
+ * `networkNames` maps each engine network name to the Network resource's name output, so the
+ * container depends on its networks.
+ */
 export function containerArgs(
   spec: ContainerSpec,
-  networkName: pulumi.Input<string>,
+  networkNames: Record<string, pulumi.Input<string>>,
   configHash: pulumi.Input<string>,
   serverId: pulumi.Input<string>,
   engine: ContainerEngineOptions = {},
@@ -158,7 +200,17 @@ export function containerArgs(
     envs: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     ...(spec.command !== undefined ? { command: spec.command } : {}),
     mounts: spec.mounts.map((m) => ({ type: "bind", source: m.source, target: m.target, readOnly: m.readOnly })),
-    networksAdvanced: [{ name: networkName, aliases: spec.network.aliases }],
+    ...(spec.networkMode !== undefined
+      ? { networkMode: spec.networkMode }
+      : {
+          networksAdvanced: spec.networks.map((n) => {
+            const name = networkNames[n.name];
+            if (name === undefined) throw new Error(`${spec.service} joins network ${n.name}, which the stack does not create`);
+            return { name, aliases: n.aliases, ...(n.ipv4Address !== undefined ? { ipv4Address: n.ipv4Address } : {}) };
+          }),
+        }),
+    ...(spec.dns !== undefined ? { dns: spec.dns.servers, dnsOpts: spec.dns.options, ...(spec.dns.search.length > 0 ? { dnsSearches: spec.dns.search } : {}) } : {}),
+    capabilities: { adds: spec.capabilities.add, drops: spec.capabilities.drop },
     // TCP only: nothing here speaks UDP, and the firewall opens none.
     ports: dockerPortsInReadBackOrder(spec.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp, protocol: p.protocol }))),
     healthcheck: dockerHealthcheck(h.test, h),

@@ -22,6 +22,8 @@ export interface ImageBuildsArgs {
   serverReady?: pulumi.Resource;
   /** The host's identity (the Hetzner server id on the VM): a new host builds every image again. */
   serverId: pulumi.Input<string>;
+  /** The services the stack runs (activeServices(cfg)); default every service image. */
+  services?: readonly ServiceName[];
 }
 
 export class ImageBuilds extends pulumi.ComponentResource {
@@ -38,7 +40,7 @@ export class ImageBuilds extends pulumi.ComponentResource {
       { parent: this, dependsOn: args.serverReady ? [args.serverReady] : [] },
     );
     this.images = Object.fromEntries(
-      SERVICE_IMAGES.map((svc) => {
+      SERVICE_IMAGES.filter((svc) => args.services?.includes(svc) ?? true).map((svc) => {
         const plan = args.plans.services[svc];
         const build = args.host.run(
           `build-image-${svc}`,

@@ -15,7 +15,7 @@ import * as random from "@pulumi/random";
 import type { MailConfig } from "./core/config/config";
 import { databaseSetupScript } from "./core/remote/databaseSetup";
 import { mailboxSyncSql } from "./core/remote/mailboxSync";
-import type { Topology } from "./core/topology";
+import { containerName, type Topology } from "./core/topology";
 import type { HostAccess } from "./hostAccess";
 
 export interface MailboxesArgs {
@@ -58,7 +58,7 @@ export class Mailboxes extends pulumi.ComponentResource {
       "mailbox-sync",
       {
         // No secret in the script: role passwords come from the pushed roles.sql, hashes on stdin.
-        create: databaseSetupScript(args.topology, { container: args.databaseContainer }),
+        create: databaseSetupScript(args.topology, { container: args.databaseContainer, dovecotContainer: containerName(args.topology, "dovecot") }),
         stdin: sql,
         triggers: [sqlHash, args.databaseFilesHash, args.serverId],
         logging: "none",

@@ -6,6 +6,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseMailConfig, type MailConfig } from "./core/config/config";
 import { CONFIG_NAMESPACE, RELAY_PASSWORD_KEY, rawMailConfig } from "./core/config/stackValues";
+import { OPERATIONS_SECRET_KEYS, operationsWarnings } from "./core/config/operations";
+import type { BackupSecrets } from "./core/render/secrets";
 import { existingHostTopology, productionTopology, type Topology } from "./core/topology";
 import { MailStack } from "./mailStack";
 
@@ -20,19 +22,39 @@ export interface ProgramOptions {
 export function mailProgram(opts: ProgramOptions = {}) {
   // Every key of the stack, as Pulumi hands them over (strings; objects as JSON), through the same
   // rawMailConfig the tools use on the YAML: `dkimSelector: 2026` means "2026" everywhere.
-  const { raw, hasRelayPassword, keyProblems } = rawMailConfig(pulumi.runtime.allConfig());
+  const { raw, hasRelayPassword, secretsSet, keyProblems } = rawMailConfig(pulumi.runtime.allConfig());
   const relayPassword = hasRelayPassword ? new pulumi.Config(CONFIG_NAMESPACE).requireSecret(RELAY_PASSWORD_KEY) : undefined;
   let cfg: MailConfig;
   try {
-    cfg = parseMailConfig(raw, { hasRelayPassword, keyProblems, notice: (n) => void pulumi.log.warn(n) });
+    cfg = parseMailConfig(raw, { hasRelayPassword, secretsSet, keyProblems, notice: (n) => void pulumi.log.warn(n) });
   } catch (err) {
     // RunError prints the message alone, without a stack trace: the message is the fix.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
     throw err;
   }
 
+  // Backup credentials: only those the repository's kind uses are read (the schema checked they are set).
+  const config = new pulumi.Config(CONFIG_NAMESPACE);
+  const secretOf = (key: keyof typeof OPERATIONS_SECRET_KEYS) => (secretsSet.has(key) ? config.requireSecret(OPERATIONS_SECRET_KEYS[key]) : pulumi.output(undefined));
+  const backupSecrets: pulumi.Output<BackupSecrets> | undefined =
+    cfg.backup === undefined
+      ? undefined
+      : pulumi.secret(
+          pulumi
+            .all([secretOf("backupPassword"), secretOf("backupAccessKeyId"), secretOf("backupSecretAccessKey"), secretOf("backupSshKey"), secretOf("backupRestPassword")])
+            .apply(([password, accessKeyId, secretAccessKey, sshKey, restPassword]) => ({
+              password: password ?? "",
+              ...(accessKeyId !== undefined ? { accessKeyId } : {}),
+              ...(secretAccessKey !== undefined ? { secretAccessKey } : {}),
+              ...(sshKey !== undefined ? { sshKey } : {}),
+              ...(restPassword !== undefined ? { restPassword } : {}),
+            })),
+        );
+  for (const w of operationsWarnings(cfg)) void pulumi.log.warn(w);
+  const alertWebhookUrl = secretsSet.has("alertWebhookUrl") ? config.requireSecret(OPERATIONS_SECRET_KEYS.alertWebhookUrl) : undefined;
+
   const topology = cfg.host === undefined ? productionTopology : existingHostTopology(cfg.host, opts.existingHostBase);
-  const stack = new MailStack("mail", { cfg, topology, relayPassword });
+  const stack = new MailStack("mail", { cfg, topology, relayPassword, backupSecrets, alertWebhookUrl });
   const server = stack.server;
 
   return {
@@ -48,6 +70,7 @@ export function mailProgram(opts: ProgramOptions = {}) {
           return { ...base, priority: r.priority, content: r.content };
         case "SRV":
         case "CAA":
+        case "TLSA":
           return { ...base, data: r.data };
         default:
           return { ...base, content: r.content };
@@ -61,6 +84,11 @@ export function mailProgram(opts: ProgramOptions = {}) {
       manageSieve: { host: cfg.hostname, port: topology.ports.sieve, security: "STARTTLS" },
       username: "the full mail address",
     },
+    /**
+     * Per zone with `domains[].dnssec: true`: the DS record to enter at the domain's registrar (until
+     * it is there, the zone is signed but not trusted; inbound DANE needs both). Empty with a zone file.
+     */
+    dnssecDsRecords: stack.dnssecDsRecords,
     /** Initial password per mailbox: `pulumi stack output --show-secrets mailboxPasswords`. */
     mailboxPasswords: stack.mailboxPasswords,
     /**

@@ -2,10 +2,10 @@
 // container description (components/core/containers/containerSpecs.ts) and the same rendered
 // files as on the VM, with the local topology (ports published on 127.0.0.1 and on the
 // "outside" namespace's link, state under .local/). `up` is idempotent: it builds missing
-// images, checks every rendered file with its daemon's own checker before anything starts, and
-// then replaces exactly the containers whose image or files changed. `down` removes every
-// container and the networks, and keeps all data. Owns ordering and state; how a container is
-// created lives in local/engine/.
+// images, checks every rendered file with its daemon's own checker before anything starts, loads
+// the host's container guard (nftables), and then replaces exactly the containers whose image or
+// files changed. `down` removes every container, the networks and the guard, and keeps all data.
+// Owns ordering and state; how a container is created lives in local/engine/.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -21,10 +21,11 @@ import { databaseSetupInput } from "../components/core/remote/databaseSetup";
 import { mailboxSyncSql } from "../components/core/remote/mailboxSync";
 import { serviceContentHash } from "../components/core/remote/pushScript";
 import { renderServiceFiles, type RenderedFile } from "../components/core/render/render";
-import { localInstance, localNetworks, localTopology, SERVICES, type ServiceName, type Topology } from "../components/core/topology";
+import { localInstance, localNetworks, localTopology, NETWORK_NAMES, SERVICES, type ServiceName, type Topology } from "../components/core/topology";
 import { STATE_DIR, type LocalEndpoints } from "./endpoints";
 import { ensureImages } from "./engine/buildImages";
-import { containerState, ensureNetwork, execOk, logsTail, removeContainer, removeNetwork, runOnce, startContainer, waitHealthy } from "./engine/containers";
+import { containerState, ensureNetwork, execIn, execOk, logsTail, removeContainer, removeNetwork, runOnce, startContainer, waitHealthy } from "./engine/containers";
+import { ensureGuard, removeGuard } from "./engine/hostGuard";
 import { connectEngine, type Engine } from "./engine/engine";
 import { ensureOutside, removeOutside } from "./engine/outside";
 import { localWebmailUrl } from "../components/core/containers/certificates";
@@ -49,8 +50,8 @@ const log = (l: string) => console.log(l);
 
 export function loadConfig(file: string): MailConfig {
   if (!existsSync(file)) throw new Error(`no stack file ${file}`);
-  const { raw, hasRelayPassword } = parseStackYaml(readFileSync(file, "utf8"), file);
-  return parseMailConfig(raw, { hasRelayPassword });
+  const { raw, hasRelayPassword, secretsSet } = parseStackYaml(readFileSync(file, "utf8"), file);
+  return parseMailConfig(raw, { hasRelayPassword, secretsSet });
 }
 
 export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStack {
@@ -62,9 +63,10 @@ export function localStack(choice: StackChoice, stateDir = STATE_DIR): LocalStac
 
 /**
  * Start order: pebble first (the local stand-in for Let's Encrypt publishes a new root at every
- * start), the database (others need its roles), the mail daemons, the web front and ACME last.
+ * start), the database (others need its roles), the mail daemons (fail2ban watches Dovecot's
+ * failed logins), the web front and ACME last.
  */
-const START_ORDER: readonly string[] = ["pebble", "postgres", "valkey", "rspamd", "dovecot", "postfix", "roundcube", "nginx", "certbot"];
+const START_ORDER: readonly string[] = ["pebble", "postgres", "valkey", "unbound", "rspamd", "dovecot", "fail2ban", "postfix", "roundcube", "nginx", "certbot", "backup"];
 /** Services whose image has a `check` mode for its rendered files: every one. */
 const CHECKED: readonly ServiceName[] = SERVICES;
 
@@ -124,12 +126,18 @@ async function setupDatabase(docker: Docker, stack: LocalStack, secrets: LocalSe
     input,
     user: "postgres",
   });
+  // As on the VM (databaseSetup.ts): a password the sync replaced stops working at once.
+  const dovecot = stack.specs.find((s) => s.service === "dovecot");
+  if (dovecot !== undefined && (await containerState(docker, dovecot.name))?.State.Running === true) {
+    await execIn(docker, dovecot.name, ["doveadm", "auth", "cache", "flush"]);
+  }
 }
 
 function writeOutputs(stack: LocalStack, secrets: LocalSecrets): LocalEndpoints {
   const p = statePaths(STATE_DIR);
   const t = stack.topo;
-  const records = dnsRecords(stack.cfg, { ipv4: "127.0.0.1", ipv6: "::1", dkimTxt: (d) => dkimTxtContent(secrets.dkimPublic[d]) });
+  // One key per domain locally: earlier selectors (dkimPrevious) have no key here.
+  const records = dnsRecords({ ...stack.cfg, dkimPrevious: [] }, { ipv4: "127.0.0.1", ipv6: "::1", dkimTxt: (d) => dkimTxtContent(secrets.dkimPublic[d]) });
   writeFileSync(p.zone, zoneFile(records, `Local stack DNS records for ${stack.cfg.hostname} (127.0.0.1, ::1)`));
   const out = localNetworks(localInstance()).outside;
   const endpoints: LocalEndpoints = {
@@ -188,7 +196,11 @@ export async function up(choice: StackChoice): Promise<void> {
   log(`configuration checked by each daemon (${elapsed()})`);
 
   for (const d of dataDirs(stack.topo)) ensureHostDir(d);
-  await ensureNetwork(docker, stack.topo.network);
+  await removeNetwork(docker, localNetworks(localInstance()).legacy);
+  // The local stack's backup repository: a folder here instead of backup.repository.
+  if (stack.topo.backupRepository !== undefined) ensureHostDir({ path: stack.topo.backupRepository, uid: 0, gid: 0, mode: "0700" });
+  for (const n of NETWORK_NAMES) await ensureNetwork(docker, stack.topo.networks[n]);
+  await ensureGuard(docker, stack.plans.services.fail2ban.tag, stack.topo, p.runDir);
   writeFileSync(p.stackFile, JSON.stringify(choice));
   // A certificate (a kept one, or a temporary one) for every name before anything reads it.
   await runCertHook(stack, engine, { daemonsRunning: false });
@@ -232,6 +244,15 @@ function configHashes(files: readonly RenderedFile[]): Record<string, string> {
   return Object.fromEntries([...by].map(([s, fs]) => [s, serviceContentHash(fs)]));
 }
 
+async function imageExists(docker: Docker, tag: string): Promise<boolean> {
+  try {
+    await docker.getImage(tag).inspect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function down(): Promise<void> {
   const p = statePaths(STATE_DIR);
   const engine = await connectEngine({ install: false });
@@ -244,7 +265,11 @@ export async function down(): Promise<void> {
     await removeContainer(engine.docker, name, c.Labels[SERVICE_LABEL] === "postgres" ? 60 : 10);
     log(`  ${(c.Labels[SERVICE_LABEL] ?? name).padEnd(9)} removed`);
   }
-  await removeNetwork(engine.docker, topo.network.name);
+  for (const n of NETWORK_NAMES) await removeNetwork(engine.docker, topo.networks[n].name);
+  await removeNetwork(engine.docker, localNetworks(localInstance()).legacy);
+  // The image the runner built for this stack; without it (never built here) there is no guard.
+  const plans = imagePlans(topo);
+  if (await imageExists(engine.docker, plans.services.fail2ban.tag)) await removeGuard(engine.docker, plans.services.fail2ban.tag, topo);
   await removeOutside(localNetworks(localInstance()).outside);
   rmSync(p.stackFile, { force: true });
   log(`local stack stopped; mail, secrets and data are kept in ${STATE_DIR}`);

@@ -74,10 +74,16 @@ export function ensureSecrets(stateDir: string, cfg: MailConfig): LocalSecrets {
     postgresPassword: stored.postgresPassword ?? token(),
     mailDbPassword: stored.mailDbPassword ?? token(),
     roundcubeDbPassword: stored.roundcubeDbPassword ?? token(),
+    mailPasswordDbPassword: stored.mailPasswordDbPassword ?? token(),
     roundcubeDesKey: stored.roundcubeDesKey ?? token(18),
     rspamdControllerPassword: stored.rspamdControllerPassword ?? token(),
     rspamdControllerSalt: stored.rspamdControllerSalt ?? token(15),
+    // Letters and digits only (hex): it goes into valkey.conf and Rspamd's UCL unquoted-safe.
+    valkeyPassword: stored.valkeyPassword ?? randomBytes(24).toString("hex"),
     dkimPrivateKeys: dkimPrivate,
+    backupDbPassword: stored.backupDbPassword ?? token(),
+    // The local stack backs up to a folder: only restic's password, never provider credentials.
+    ...(cfg.backup !== undefined ? { backup: { password: stored.backup?.password ?? token() } } : {}),
     ...(stored.relayPassword !== undefined ? { relayPassword: stored.relayPassword } : {}),
   };
   writeSecret(p.serviceSecrets, JSON.stringify(service, null, 2));

@@ -3,8 +3,8 @@
 import type { Policies } from "@pulumi/policy";
 import { dnsNotProxied } from "./rules/dnsNotProxied";
 import { firewallPorts } from "./rules/firewallPorts";
-import { pinnedImages } from "./rules/pinnedImages";
+import { ourImages } from "./rules/ourImages";
 import { privateDatastores } from "./rules/privateDatastores";
 import { volumeProtected } from "./rules/volumeProtected";
 
-export const policies: Policies = [dnsNotProxied, volumeProtected, firewallPorts, pinnedImages, privateDatastores];
+export const policies: Policies = [dnsNotProxied, volumeProtected, firewallPorts, ourImages, privateDatastores];

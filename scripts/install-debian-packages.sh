@@ -1,23 +1,22 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local stack and the end-to-end tests run: the same daemons
-# (Postfix 3.7, Dovecot 2.3, Rspamd 3.4, PostgreSQL 15, Redis 7, Roundcube 1.6, Caddy 2.6) that the
-# production images are built from. Needs root. Daemons are installed but never started by
-# the package scripts: the local stack starts its own instances on high loopback ports.
+# Installs the Debian packages the tests use on this host: the tools that check our files
+# (shellcheck, named-checkzone, cloud-init's schema, systemd-analyze), OpenSSL for test
+# certificates, and Chromium for the webmail test. No mail daemon: those run in our images
+# (scripts/install-container-engine.sh installs the engine). Needs root.
 set -euo pipefail
 
 packages=(
-  postfix postfix-pgsql
-  dovecot-core dovecot-imapd dovecot-lmtpd dovecot-pgsql dovecot-sieve dovecot-managesieved
-  rspamd redis-server
-  postgresql postgresql-client
-  php8.2-fpm php8.2-cli php8.2-pgsql php8.2-intl php8.2-mbstring
-  roundcube-core roundcube-pgsql roundcube-plugins
-  caddy
+  # The webmail test drives Debian's Chromium (no browser download).
   chromium
-  openssl ca-certificates ssl-cert
+  # The tests' own tools: certificates, shell lint, zone files, cloud-init's schema, SSH keys,
+  # systemd unit checks.
+  openssl ca-certificates
   shellcheck
-  cloud-init
   bind9-utils
+  cloud-init
+  openssh-client
+  systemd
+  curl xz-utils
 )
 
 missing=()
@@ -35,12 +34,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# Roundcube's package would otherwise ask to create its own database; the local stack makes its own.
-echo "roundcube-core roundcube/dbconfig-install boolean false" | debconf-set-selections
-echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 
-# Keep package scripts from starting system-wide daemons (port 25, 5432, 6379 ...): a policy-rc.d
-# that refuses every start, removed again afterwards if we created it.
+# Keep package scripts from starting system-wide services: a policy-rc.d that refuses every
+# start, removed again afterwards if we created it.
 created_policy=0
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d

@@ -80,21 +80,29 @@ export function renderStack(stack: string, out: string, root = REPO_ROOT, log: (
     postgresPassword: stand(32),
     mailDbPassword: stand(32),
     roundcubeDbPassword: stand(32),
+    mailPasswordDbPassword: stand(32),
     roundcubeDesKey: stand(24),
     rspamdControllerPassword: stand(32),
     rspamdControllerSalt: stand(32),
+    valkeyPassword: stand(32),
     dkimPrivateKeys: Object.fromEntries(cfg.domains.map((d) => [d.name, stand(40)])),
     ...(cfg.relay ? { relayPassword: stand(32) } : {}),
+    backupDbPassword: stand(32),
+    ...(cfg.backup ? { backup: { password: stand(32), accessKeyId: stand(20), secretAccessKey: stand(40), sshKey: stand(64), restPassword: stand(32) } } : {}),
   };
   const standIns = [
     secrets.postgresPassword,
     secrets.mailDbPassword,
     secrets.roundcubeDbPassword,
+    secrets.mailPasswordDbPassword,
     secrets.roundcubeDesKey,
     secrets.rspamdControllerPassword,
     rspamdPasswordHash(secrets.rspamdControllerPassword, secrets.rspamdControllerSalt),
+    secrets.valkeyPassword,
     ...Object.values(secrets.dkimPrivateKeys),
     ...(secrets.relayPassword !== undefined ? [secrets.relayPassword] : []),
+    secrets.backupDbPassword,
+    ...Object.values(secrets.backup ?? {}),
   ];
   const outputs = new Map<string, string>();
   for (const f of renderServiceFiles(cfg, secrets, productionTopology)) {
@@ -103,7 +111,7 @@ export function renderStack(stack: string, out: string, root = REPO_ROOT, log: (
   const records = dnsRecords(cfg, {
     ipv4: "<server IPv4: set by pulumi up>",
     ipv6: "<server IPv6: set by pulumi up>",
-    dkimTxt: (d) => `"<DKIM key of ${d}: set by pulumi up>"`,
+    dkimTxt: (d, selector) => `"<DKIM key of ${d}, selector ${selector}: set by pulumi up>"`,
   });
   outputs.set("dns.zone", zoneFile(records, `DNS records for ${cfg.hostname} (stack ${stack})`));
 

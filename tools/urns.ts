@@ -21,3 +21,8 @@ export const mailboxPasswordUrn = (stack: string, address: string) =>
 
 /** The two primary IPs of the server (components/server.ts: "ipv4", "ipv6"). */
 export const primaryIpUrns = (stack: string) => (["ipv4", "ipv6"] as const).map((n) => urn(stack, [MAIL_STACK, MAIL_SERVER], PRIMARY_IP, n));
+
+export const REMOTE_COMMAND = "command:remote:Command";
+
+/** The mailbox sync (components/mailboxes.ts "mailbox-sync"): re-run after a database restore. */
+export const mailboxSyncUrn = (stack: string) => urn(stack, [MAIL_STACK, MAILBOXES], REMOTE_COMMAND, "mailbox-sync");

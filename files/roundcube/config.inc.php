@@ -33,6 +33,12 @@ $config['smtp_conn_options'] = $mailTls;
 // Users send with their own login, like any mail client: Postfix checks the sender belongs to it.
 $config['smtp_user'] = '%u';
 $config['smtp_pass'] = '%p';
+// No XCLIENT (smtp_xclient_addr): Postfix would have to trust the webmail with XCLIENT, which
+// also lets a client claim a login (LOGIN=) without a password, so a compromised webmail could
+// send as every user. Postfix therefore sees the webmail's own address for mail sent here (it is
+// exempt from the per-address limits, and Rspamd limits each mailbox instead); the browser's
+// address is in Roundcube's log (smtp_log). Mailu's front uses XCLIENT because it authenticates
+// users itself.
 
 // ------------------------------------------------------------------------------ Logins ---
 // Logins are full addresses; "alice" alone becomes alice@{{ primaryDomain }}.
@@ -52,6 +58,12 @@ $config['use_https'] = true;
 $config['session_samesite'] = 'Strict';
 $config['enable_installer'] = false;
 $config['ip_check'] = true;
+// Every login, failed or not, with the browser's address, in the container log: with Dovecot's
+// own log (which gets the same address from the mailstack_client_ip plugin) an operator sees who
+// tried what. Sent mail is logged the same way (smtp_log, on by default). The address is never
+// put into outgoing mail (http_received_header stays off): recipients learn nothing about where
+// a user sat.
+$config['log_logins'] = true;
 
 // PHP-FPM copies the workers' output into the container log (catch_workers_output).
 $config['log_driver'] = 'stdout';
@@ -73,6 +85,23 @@ $config['create_default_folders'] = true;
 
 // ---------------------------------------------------------------------------- Plugins ---
 $config['plugins'] = [{{ plugins }}];
+
+// password: users change their own password (Settings > Password). Roundcube logs in to the mail
+// database as role mailpassword, which may only call mailstack_set_password() (schema.sql): it
+// checks the current password there too, and stores the new one as bcrypt (cost 10, as the
+// generated passwords; Dovecot's BLF-CRYPT reads $2y$). The next `pulumi up` keeps a password set
+// here; an operator's reset (npm run mailbox -- reset-password) replaces it. Not in docker-mailserver
+// or Mailu's webmail defaults; mailcow offers the same in its own UI.
+// ref: https://github.com/roundcube/roundcubemail/blob/1.6.22/plugins/password/config.inc.php.dist
+$config['password_driver'] = 'sql';
+$config['password_db_dsn'] = '{{ passwordDbDsn }}';
+// No row (the function said false: wrong current password, disabled mailbox) is a failure.
+$config['password_query'] = 'SELECT 1 WHERE mailstack_set_password(%u, %o, %P)';
+$config['password_algorithm'] = 'blowfish-crypt';
+$config['password_algorithm_options'] = ['cost' => 10];
+$config['password_confirm_current'] = true;
+$config['password_minimum_length'] = 12;
+$config['password_force_save'] = false;
 
 // archive: the "Archive" button moves mail into one folder.
 $config['archive_mbox'] = 'Archive';

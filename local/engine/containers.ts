@@ -12,18 +12,28 @@ import { sleep } from "../proc";
 
 const NS = 1_000_000_000;
 
-/** Creates the service network unless it exists; refuses one with the same name and another subnet. */
+/**
+ * Creates a service network unless it exists; refuses one with the same name and another subnet
+ * or another `internal` setting (either would change who can reach what).
+ */
 export async function ensureNetwork(docker: Docker, net: ServiceNetwork): Promise<void> {
   const existing = await docker.listNetworks({ filters: { name: [net.name] } });
   const same = existing.find((n) => n.Name === net.name);
   if (same !== undefined) {
     const subnets = (same.IPAM?.Config ?? []).map((c) => c.Subnet);
-    if (!subnets.includes(net.ipv4Subnet)) {
-      throw new Error(`engine network ${net.name} exists with subnet ${subnets.join(", ") || "unknown"}, not ${net.ipv4Subnet}; remove it (podman network rm ${net.name}) and run up again`);
-    }
+    const fix = `remove it (podman network rm ${net.name}) and run up again`;
+    if (!subnets.includes(net.ipv4Subnet)) throw new Error(`engine network ${net.name} exists with subnet ${subnets.join(", ") || "unknown"}, not ${net.ipv4Subnet}; ${fix}`);
+    if (Boolean(same.Internal) !== net.internal) throw new Error(`engine network ${net.name} exists${net.internal ? " with a way out" : " as internal"}; ${fix}`);
     return;
   }
-  await docker.createNetwork({ Name: net.name, Driver: "bridge", CheckDuplicate: true, IPAM: { Driver: "default", Config: [{ Subnet: net.ipv4Subnet }] }, Labels: { [SERVICE_LABEL]: "network" } });
+  await docker.createNetwork({
+    Name: net.name,
+    Driver: "bridge",
+    CheckDuplicate: true,
+    Internal: net.internal,
+    IPAM: { Driver: "default", Config: [{ Subnet: net.ipv4Subnet }] },
+    Labels: { [SERVICE_LABEL]: "network" },
+  });
 }
 
 export async function removeNetwork(docker: Docker, name: string): Promise<void> {
@@ -58,9 +68,16 @@ export function createOptions(spec: ContainerSpec, configHash: string): Docker.C
       Binds: spec.mounts.map((m) => `${m.source}:${m.target}:${m.readOnly ? "ro" : "rw"}`),
       PortBindings: bindings,
       RestartPolicy: { Name: spec.restart },
-      NetworkMode: spec.network.name,
+      NetworkMode: spec.networkMode ?? spec.networks[0]?.name ?? "none",
+      CapAdd: spec.capabilities.add,
+      CapDrop: spec.capabilities.drop,
+      ...(spec.dns !== undefined ? { Dns: spec.dns.servers, DnsOptions: spec.dns.options, DnsSearch: spec.dns.search } : {}),
     },
-    NetworkingConfig: { EndpointsConfig: { [spec.network.name]: { Aliases: spec.network.aliases } } },
+    NetworkingConfig: {
+      EndpointsConfig: Object.fromEntries(
+        spec.networks.map((n) => [n.name, { Aliases: n.aliases, ...(n.ipv4Address !== undefined ? { IPAMConfig: { IPv4Address: n.ipv4Address } } : {}) }]),
+      ),
+    },
   };
 }
 
@@ -87,10 +104,17 @@ export async function removeContainer(docker: Docker, name: string, stopSeconds 
   await c.remove({ force: true, v: false });
 }
 
-/** Creates and starts a container from its spec (replacing one of the same name). */
+/**
+ * Creates and starts a container from its spec (replacing one of the same name). Networks the
+ * engine did not attach at create (Docker API before 1.44 takes one) are connected before start.
+ */
 export async function startContainer(docker: Docker, spec: ContainerSpec, configHash: string): Promise<void> {
   await removeContainer(docker, spec.name, spec.stopTimeoutSeconds);
   const c = await docker.createContainer(createOptions(spec, configHash));
+  const attached = Object.keys((await c.inspect()).NetworkSettings.Networks ?? {});
+  for (const n of spec.networks.filter((x) => !attached.includes(x.name))) {
+    await docker.getNetwork(n.name).connect({ Container: spec.name, EndpointConfig: { Aliases: n.aliases } });
+  }
   await c.start();
 }
 

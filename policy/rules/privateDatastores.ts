@@ -1,18 +1,18 @@
-// Rule (e): PostgreSQL, Redis and the Rspamd controller are reachable only on the Docker network,
+// Rule (e): PostgreSQL, Valkey and the Rspamd controller are reachable only on the Docker network,
 // never through a published port: their data (password hashes, mail metadata, spam statistics)
 // and the controller's admin API must not face the internet, whatever the firewall says.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { DOCKER_CONTAINER } from "./types";
 
-/** PostgreSQL 5432, Redis 6379, Rspamd controller 11334. */
-export const PRIVATE_PORTS: Readonly<Record<number, string>> = { 5432: "PostgreSQL", 6379: "Redis", 11334: "the Rspamd controller" };
+/** PostgreSQL 5432, Valkey (Redis protocol) 6379, Rspamd controller 11334. */
+export const PRIVATE_PORTS: Readonly<Record<number, string>> = { 5432: "PostgreSQL", 6379: "Valkey", 11334: "the Rspamd controller" };
 
 interface Port {
   internal?: number;
   external?: number;
 }
 
-/** The repository name of an image reference: "docker.io/library/postgres:15.8" -> "postgres". */
+/** The repository name of an image reference: "mailstack/postgres:0123456789ab" -> "postgres". */
 function repository(ref: string): string {
   const noDigest = ref.split("@")[0];
   const lastSlash = noDigest.lastIndexOf("/");
@@ -23,7 +23,7 @@ function repository(ref: string): string {
 
 export const privateDatastores: ResourceValidationPolicy = {
   name: "mail-datastores-not-published",
-  description: "Containers must not publish PostgreSQL (5432), Redis (6379) or the Rspamd controller (11334).",
+  description: "Containers must not publish PostgreSQL (5432), Valkey (6379) or the Rspamd controller (11334).",
   enforcementLevel: "mandatory",
   validateResource: (args, reportViolation) => {
     if (args.type !== DOCKER_CONTAINER) return;
@@ -40,7 +40,7 @@ export const privateDatastores: ResourceValidationPolicy = {
       }
     }
     const image = typeof args.props.image === "string" ? repository(args.props.image) : undefined;
-    if (image === "postgres" || image === "redis") {
+    if (image === "postgres" || image === "valkey") {
       reportViolation(`container ${args.name} runs ${image} and publishes ports; a datastore container publishes none.`);
     }
   },

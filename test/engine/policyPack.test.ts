@@ -1,7 +1,7 @@
 // The policy pack under the real Pulumi CLI, which has no Node.js language host here: the CLI
 // then runs a Node.js pack through an analyzer plugin named pulumi-analyzer-policy-nodejs, ours
 // in tools/engine/bin (it hands the pack to @pulumi/pulumi's cmd/run-policy-pack). A preview of a
-// container that publishes PostgreSQL's port from an unpinned image is stopped by both mandatory
+// container that publishes PostgreSQL's port from an upstream image is stopped by both mandatory
 // rules, in the pack's words; test/engine/existingHost.test.ts previews the whole existing-host
 // stack with the pack and finds it clean. Needs the docker plugin (its Check runs in a preview)
 // and the container engine; creates nothing.
@@ -17,7 +17,7 @@ import { ENGINE_SOCKET, hostIt, scratchDir } from "./guard";
 
 describe("the policy pack on the real CLI", () => {
   hostIt(
-    "stops a preview that publishes PostgreSQL from an unpinned image",
+    "stops a preview that publishes PostgreSQL from an image not built here",
     async () => {
       const scratch = scratchDir();
       const workDir = join(scratch, "project");
@@ -35,8 +35,8 @@ describe("the policy pack on the real CLI", () => {
       );
       let output = "";
       await assert.rejects(stack.preview({ policyPacks: [join(REPO_ROOT, "policy")], onOutput: (s) => (output += s) }));
-      assert.match(output, /mail-images-pinned/);
-      assert.match(output, /"postgres:15" uses the tag "15", which moves with new releases/);
+      assert.match(output, /mail-images-built-here/);
+      assert.match(output, /"postgres:15" is not one of our images/);
       assert.match(output, /mail-datastores-not-published/);
       assert.match(output, /publishes port 5432 \(PostgreSQL\)/);
     },

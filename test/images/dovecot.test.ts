@@ -5,12 +5,16 @@
 // uses, with mailboxes written by the real mailbox sync: logins with every bcrypt flavour we
 // produce, refusals, LMTP delivery into the maildir layout 2.3 used, the dedupe script, as many
 // concurrent LMTP sessions as Postfix opens, the quota policy Postfix asks, ManageSieve, Junk
-// learning, Postfix's SASL dialog, and mail a Dovecot 2.3 left on the volume. Needs the container
+// learning, Postfix's SASL dialog, and mail a Dovecot 2.3 left on the volume. LMTP, SASL and the
+// quota policy are Unix sockets in a host folder (the one only Postfix also mounts): the test
+// connects to them there, and checks they answer on no network port. Then the auth cache (a
+// cached login needs no database), the webmail's forwarded client address, and the failed-login
+// file fail2ban reads. Needs the container
 // engine (root on our machines); builds the two images when missing. Containers and the network
 // are named dev-dovecot-test-* and removed afterwards.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { connect as netConnect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -26,29 +30,35 @@ import { parseStackYaml } from "../../components/core/config/stackFile";
 import { containerSpecs } from "../../components/core/containers/containerSpecs";
 import { hostConfigDir, hostDir } from "../../components/core/containers/hostLayout";
 import { imagePlans, type ImagePlans } from "../../components/core/containers/images";
-import { CONFIG_FILE_OWNER } from "../../components/core/containers/serviceAccounts";
+import { ACCOUNT_IDS, CONFIG_FILE_OWNER } from "../../components/core/containers/serviceAccounts";
 import { REPO_ROOT } from "../../components/core/paths";
 import { mailboxSyncSql } from "../../components/core/remote/mailboxSync";
 import { dovecotFiles } from "../../components/core/render/dovecot";
 import { postgresFiles } from "../../components/core/render/postgres";
 import type { RenderedFile } from "../../components/core/render/render";
 import type { ServiceSecrets } from "../../components/core/render/secrets";
-import { localTopology, productionTopology, type Topology } from "../../components/core/topology";
+import { DOVECOT_SOCKETS, localInstance, localTopology, productionTopology, type Topology } from "../../components/core/topology";
+import { onOneNetwork } from "./oneNetwork";
 import { ensureImages } from "../../local/engine/buildImages";
 import { createOptions, ensureNetwork, execIn, execOk, logsTail, removeContainer, removeNetwork, runOnce } from "../../local/engine/containers";
 import { connectEngine } from "../../local/engine/engine";
 
-const NAME = "dev-dovecot-test";
-const NETWORK = { name: `${NAME}-net`, ipv4Subnet: "198.19.250.0/24" };
+// Per local instance (MAILSTACK_INSTANCE), so test runs in several checkouts never share a name.
+const INSTANCE = localInstance();
+const NAME = `dev-dovecot-test${INSTANCE === 0 ? "" : INSTANCE}`;
+const NETWORK = { name: `${NAME}-net`, ipv4Subnet: `198.19.${200 + INSTANCE * 2}.0/24` };
 
 /** Test secrets. The database password holds every character Dovecot 2.4's syntax treats specially. */
 const SECRETS: ServiceSecrets = {
   postgresPassword: "pg-superuser-test",
   mailDbPassword: `q"uo\\te %{user} %%{x} $SET:y $ENV:HOME #z 'sq' %d%`,
   roundcubeDbPassword: "rc-test",
+  mailPasswordDbPassword: "mp-test",
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: `ctrl "pw" \\ test`,
   rspamdControllerSalt: "salt",
+  valkeyPassword: "valkeyTestPassword5",
+  backupDbPassword: "backup-db",
   dkimPrivateKeys: {},
 };
 
@@ -78,7 +88,7 @@ beforeAll(
     plans = imagePlans(productionTopology);
     await ensureImages(engine, plans, { buildDir: join(REPO_ROOT, ".local", "build"), which: [plans.services.dovecot, plans.services.postgres] });
   },
-  { timeout: 20 * 60_000 },
+  20 * 60_000,
 );
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -192,10 +202,16 @@ function chownTree(path: string, uid: number, gid: number): void {
 async function startStack(): Promise<Running> {
   const cfg = stackConfig("test/e2e/Pulumi.e2e.yaml");
   const prefix = `${NAME}-${process.pid}-`;
-  const topo: Topology = { ...localTopology(join(tmp, "stack")), namePrefix: prefix, publicBind: [], network: NETWORK };
+  const topo: Topology = { ...onOneNetwork(localTopology(join(tmp, "stack")), NETWORK), namePrefix: prefix, publicBind: [] };
   install([...dovecotFiles(cfg, SECRETS, topo), ...postgresFiles(cfg, SECRETS, topo)], topo);
   const vmail = hostDir(topo, "vmail");
-  for (const [dir, uid, mode] of [[hostDir(topo, "postgres"), 230, 0o700], [vmail, 5000, 0o750], [hostDir(topo, "sieve"), 5000, 0o750]] as const) {
+  for (const [dir, uid, mode] of [
+    [hostDir(topo, "postgres"), 230, 0o700],
+    [vmail, 5000, 0o750],
+    [hostDir(topo, "sieve"), 5000, 0o750],
+    [hostDir(topo, "postfixDovecot"), 0, 0o750],
+    [hostDir(topo, "authLog"), 210, 0o750],
+  ] as const) {
     mkdirSync(dir, { recursive: true });
     chownSync(dir, uid, uid);
     chmodSync(dir, mode);
@@ -209,7 +225,7 @@ async function startStack(): Promise<Running> {
   writeMaildir23(join(vmail, "e2e.test", "bob", "Maildir"));
   chownTree(join(vmail, "e2e.test"), 5000, 5000);
 
-  await ensureNetwork(engine, NETWORK);
+  await ensureNetwork(engine, topo.networks.mail);
   const net = await engine.getNetwork(NETWORK.name).inspect();
   const gateway: string = net.IPAM?.Config?.[0]?.Gateway ?? NETWORK.ipv4Subnet.replace(/0\/24$/, "1");
 
@@ -267,7 +283,8 @@ async function startStack(): Promise<Running> {
   await removeContainer(engine, dv.name, 1);
   await (await engine.createContainer(opts)).start();
   const ip: string = (await engine.getContainer(dv.name).inspect()).NetworkSettings.Networks[NETWORK.name].IPAddress;
-  for (const port of [993, 24, 4190, 12340, 12345]) await waitFor(`dovecot port ${port}`, () => portOpen(ip, port), dv.name);
+  for (const port of [993, 4190]) await waitFor(`dovecot port ${port}`, () => portOpen(ip, port), dv.name);
+  for (const s of Object.values(DOVECOT_SOCKETS)) await waitFor(`dovecot socket ${s}`, async () => existsSync(join(hostDir(topo, "postfixDovecot"), s)), dv.name);
   return { topo, cfg, ip, gateway, dovecot: dv.name, postgres: pg.name, learned, controller };
 }
 
@@ -306,7 +323,17 @@ async function loginRefused(c: ImapFlow): Promise<string> {
   assert.fail("the login was accepted");
 }
 
-const lmtp = () => nodemailer.createTransport({ host: running().ip, port: 24, lmtp: true, secure: false, ignoreTLS: true } as nodemailer.TransportOptions);
+/** One of Dovecot's sockets for Postfix, where the host sees it. */
+const socketPath = (which: keyof typeof DOVECOT_SOCKETS) => join(hostDir(running().topo, "postfixDovecot"), DOVECOT_SOCKETS[which]);
+
+const lmtp = () =>
+  nodemailer.createTransport({
+    host: "localhost",
+    lmtp: true,
+    secure: false,
+    ignoreTLS: true,
+    getSocket: (_opts: unknown, cb: (err: Error | null, socket: { connection: Socket }) => void) => cb(null, { connection: netConnect({ path: socketPath("lmtp") }) }),
+  } as nodemailer.TransportOptions);
 
 async function deliver(to: string, messageId: string, text = "hello"): Promise<string> {
   const r = await lmtp().sendMail({ from: "someone@remote.example", to, subject: `test ${messageId}`, text, messageId });
@@ -332,7 +359,7 @@ function filesWith(user: string, messageId: string): string[] {
 /** One Postfix policy request (smtpd_access_policy) to Dovecot's quota-status service. */
 function quotaPolicy(recipient: string, size: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const s = netConnect({ host: running().ip, port: 12340 });
+    const s = netConnect({ path: socketPath("quotaPolicy") });
     let out = "";
     s.on("data", (d: Buffer) => {
       out += d.toString();
@@ -397,7 +424,7 @@ describe("dovecot image: with PostgreSQL", () => {
     async () => {
       run = await startStack();
     },
-    { timeout: 5 * 60_000 },
+    5 * 60_000,
   );
 
   afterAll(async () => {
@@ -425,6 +452,16 @@ describe("dovecot image: with PostgreSQL", () => {
     }
   });
 
+  it("serves LMTP, SASL and the quota policy only as sockets of the postfix group, on no network port", async () => {
+    for (const port of [24, 12340, 12345]) assert.equal(await portOpen(running().ip, port), false, `port ${port} answers on the network`);
+    for (const which of Object.keys(DOVECOT_SOCKETS) as (keyof typeof DOVECOT_SOCKETS)[]) {
+      const st = statSync(socketPath(which));
+      assert.ok(st.isSocket(), which);
+      assert.equal(st.mode & 0o777, 0o660, `${which} mode`);
+      assert.equal(st.gid, ACCOUNT_IDS.postfix.gid, `${which} group`);
+    }
+  });
+
   it("delivers over LMTP into <domain>/<user>/Maildir, owned by the mail user", async () => {
     const id = `lmtp-${Date.now()}@test`;
     assert.match(await deliver("alice@e2e.test", id), /^250 /);
@@ -449,7 +486,7 @@ describe("dovecot image: with PostgreSQL", () => {
     // Postfix opens up to 20 LMTP sessions to Dovecot (default_destination_concurrency_limit). A
     // burst to one mailbox must not get 451 "Too many concurrent deliveries" for some of them:
     // Postfix would hold those back for minutes before retrying.
-    const sessions = Array.from({ length: 20 }, () => new Dialog(netConnect({ host: running().ip, port: 24 })));
+    const sessions = Array.from({ length: 20 }, () => new Dialog(netConnect({ path: socketPath("lmtp") })));
     try {
       const replies = await Promise.all(
         sessions.map(async (d) => {
@@ -608,8 +645,8 @@ describe("dovecot image: with PostgreSQL", () => {
     assert.match(why, /Authentication failed/i);
   });
 
-  it("authenticates Postfix's SASL dialog on the auth port and refuses a wrong password", async () => {
-    const d = new Dialog(netConnect({ host: running().ip, port: 12345 }));
+  it("authenticates Postfix's SASL dialog on the auth socket and refuses a wrong password", async () => {
+    const d = new Dialog(netConnect({ path: socketPath("sasl") }));
     try {
       // What Postfix's xsasl_dovecot client sends and expects (Dovecot's auth protocol 1.x).
       d.send(`VERSION\t1\t2\nCPID\t${process.pid}\n`);
@@ -623,6 +660,53 @@ describe("dovecot image: with PostgreSQL", () => {
       assert.match(await d.until(/^(OK|FAIL)\t2\t[^\n]*\n/m, 15_000), /^FAIL\t2/m);
     } finally {
       d.close();
+    }
+  });
+  it("takes the webmail's browser address from IMAP ID on its trusted network, and logs that address", async () => {
+    // The test process is on the test network, which stands for the webmail's network here.
+    const d = new Dialog(tlsConnect({ host: running().ip, port: 993, rejectUnauthorized: false }));
+    try {
+      await d.until(/^\* OK[^\n]*\n/m);
+      d.send('a ID ("x-originating-ip" "203.0.113.9")\r\n');
+      await d.until(/^a OK[^\n]*\n/m);
+      d.send("b LOGIN alice@e2e.test not-the-password\r\n");
+      assert.match(await d.until(/^b (OK|NO|BAD)[^\n]*\n/m, 20_000), /^b NO/m);
+    } finally {
+      d.close();
+    }
+    const log = await logsTail(engine, running().dovecot, 200);
+    assert.match(log, /auth\(alice@e2e\.test,203\.0\.113\.9,[^)]*\).*Password mismatch/);
+  });
+
+  it("writes every failed login, with the client's address, as one JSON line for fail2ban", async () => {
+    const file = join(hostDir(running().topo, "authLog"), running().topo.paths.authFailureLog.split("/").pop() ?? "");
+    const until = Date.now() + 10_000;
+    let lines: Record<string, unknown>[] = [];
+    while (Date.now() < until) {
+      lines = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+      if (lines.some((l) => (l.fields as Record<string, unknown>)?.remote_ip === "203.0.113.9")) break;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const fields = lines.map((l) => l.fields as Record<string, string>);
+    assert.ok(lines.every((l) => l.event === "auth_passdb_request_finished"), "only failed logins reach the file");
+    assert.ok(fields.some((f) => f.remote_ip === "203.0.113.9" && f.user === "alice@e2e.test"), "the webmail's failure, under the browser's address");
+    assert.ok(fields.some((f) => f.remote_ip === running().gateway && f.protocol === "smtp"), "Postfix's SASL failure");
+    assert.ok(fields.every((f) => f.result === "password_mismatch" || f.result === "user_unknown"), "only failures");
+    // The password itself is never written.
+    assert.doesNotMatch(readFileSync(file, "utf8"), /not-the-password/);
+  });
+
+  it("logs in with a cached password while PostgreSQL is down, and refuses any other password then", async () => {
+    const user = "bob@e2e.test";
+    await imapSession(user, (c) => c.noop());
+    await engine.getContainer(running().postgres).stop({ t: 5 });
+    try {
+      // Cached: no query, no bcrypt; what Roundcube's login on every click gets.
+      await imapSession(user, (c) => c.noop());
+      const why = await loginRefused(imapClient(user, "another-password"));
+      assert.match(why, /temporar|failed/i);
+    } finally {
+      await engine.getContainer(running().postgres).start();
     }
   });
 });

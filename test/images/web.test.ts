@@ -9,8 +9,9 @@
 //    against pebble's root; a restarted certbot asks for nothing, a new pebble root re-issues;
 //  - with PostgreSQL and Roundcube beside them, nginx serves Roundcube's login page and static
 //    files (and none of its config or sources), and finds a replaced Roundcube container.
-// Containers are named dev-web-test-*, on the network dev-web-test-net (198.19.251.0/24); nginx
-// publishes on 127.0.0.1:21080/21443 only. Everything is removed in `after`.
+// Containers are named dev-web-test-*, on the network dev-web-test-net (198.19.201.0/24); nginx
+// publishes on 127.0.0.1:21080/21443 only (shifted per MAILSTACK_INSTANCE). Everything is removed
+// afterwards.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash, X509Certificate } from "node:crypto";
@@ -28,8 +29,9 @@ import { imagePlans, type ImagePlans } from "../../components/core/containers/im
 import { mtaStsPolicy } from "../../components/core/dns/dnsRecords";
 import { FILES_DIR, REPO_ROOT } from "../../components/core/paths";
 import { certHookEnv } from "../../components/core/remote/certSync";
-import { localTopology, productionTopology, type ServiceName, type Topology } from "../../components/core/topology";
+import { localInstance, localTopology, productionTopology, type ServiceName, type Topology } from "../../components/core/topology";
 import { ensureImages } from "../../local/engine/buildImages";
+import { onOneNetwork } from "./oneNetwork";
 import { execIn, ensureNetwork, logsTail, removeContainer, removeNetwork, runOnce, startContainer } from "../../local/engine/containers";
 import { connectEngine } from "../../local/engine/engine";
 import { devSecrets, loadStack, renderDev, renderInto } from "../../tools/dev/renderDev";
@@ -37,9 +39,12 @@ import { tempDir } from "../unit/webFixture";
 
 const E2E_STACK = join(REPO_ROOT, "test", "e2e", "Pulumi.e2e.yaml");
 const PROD_STACK = join(REPO_ROOT, "Pulumi.prod.yaml");
-const PREFIX = "dev-web-test-";
-const NETWORK = { name: "dev-web-test-net", ipv4Subnet: "198.19.251.0/24" };
-const PUBLISHED = { http: 21080, https: 21443 };
+// Per local instance (MAILSTACK_INSTANCE), so test runs in several checkouts never share a name
+// or a port.
+const INSTANCE = localInstance();
+const PREFIX = `dev-web-test${INSTANCE === 0 ? "" : INSTANCE}-`;
+const NETWORK = { name: `${PREFIX}net`, ipv4Subnet: `198.19.${201 + INSTANCE * 2}.0/24` };
+const PUBLISHED = { http: 21080 + INSTANCE * 1000, https: 21443 + INSTANCE * 1000 };
 const HOOK = join(FILES_DIR, "tls", "sync-certs.sh");
 const LOOPBACK = "127.0.0.1";
 
@@ -211,7 +216,7 @@ describe("certificates from pebble through nginx, installed by the hook; webmail
     const r = newRoot();
     // The local topology under a temp root, with this test's container names and network (so
     // PostgreSQL's pg_hba, rendered from the topology, admits Roundcube from it).
-    topo = { ...localTopology(r), namePrefix: PREFIX, network: { name: NETWORK.name, ipv4Subnet: NETWORK.ipv4Subnet } };
+    topo = { ...onOneNetwork(localTopology(r), NETWORK), namePrefix: PREFIX };
     renderInto(cfg, topo);
     certs = webCertificates(cfg, topo);
     reloadLog = join(r, "reloads.log");
@@ -222,7 +227,7 @@ describe("certificates from pebble through nginx, installed by the hook; webmail
     }
     for (const s of SERVICES) await removeContainer(docker, name(s), 1);
     await removeNetwork(docker, NETWORK.name);
-    await ensureNetwork(docker, NETWORK);
+    await ensureNetwork(docker, topo.networks.web);
 
     // The order the local runner follows: pebble, the hook (temporary certificates), nginx and
     // certbot; the hook again once certbot is done. Roundcube after PostgreSQL has its roles.
@@ -332,7 +337,7 @@ describe("certificates from pebble through nginx, installed by the hook; webmail
     const before = await address();
     await removeContainer(docker, name("roundcube"), 5);
     // Another container takes the freed address, so the new Roundcube gets a different one.
-    await startContainer(docker, { ...spec("nginx"), name: `${PREFIX}filler`, command: ["sleep", "600"], mounts: [], ports: [], network: { name: NETWORK.name, aliases: [] } }, "test");
+    await startContainer(docker, { ...spec("nginx"), name: `${PREFIX}filler`, command: ["sleep", "600"], mounts: [], ports: [], networks: [{ name: NETWORK.name, aliases: [] }] }, "test");
     await startContainer(docker, spec("roundcube"), "test");
     const after = await address();
     assert.notEqual(after, before, "the new Roundcube container kept its address; the test proves nothing");

@@ -3,7 +3,7 @@
 import { upE2eStack } from "./localStackCli";
 
 export default async function e2eGlobalSetup(globalConfig: { maxWorkers: number }): Promise<void> {
-  // Every e2e file drives the same stack on fixed ports, and 08-faults stops its services.
+  // Every e2e file drives the same stack, and disruptive/faults.test.ts stops its containers.
   if (globalConfig.maxWorkers > 1) {
     throw new Error("the e2e project runs one file at a time: use `npm test` or add --runInBand (-i)");
   }

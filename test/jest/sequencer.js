@@ -1,9 +1,9 @@
 // @ts-check
 // The order Jest runs test files in. Fast projects keep Jest's own order (files that failed or
 // ran longest last time start first, which balances the workers). End-to-end files all share
-// one running stack, so their order is fixed: by path, except the disruptive ones (they stop
-// services and SIGKILL Postfix), which run after every other e2e file. Disruptive = under
-// test/e2e/disruptive/, or test/e2e/08-faults.test.ts until it moves there.
+// one running stack, so their order is fixed: by path, except the disruptive ones (under
+// test/e2e/disruptive/: they stop containers and SIGKILL Postfix's master), which run after every
+// other e2e file.
 // JavaScript because Jest loads the sequencer without its transform.
 const { relative, sep } = require("node:path");
 const Sequencer = require("@jest/test-sequencer").default;
@@ -15,7 +15,7 @@ const e2ePath = (test) => {
 };
 
 /** @param {string} path repository-relative, with forward slashes */
-const isDisruptive = (path) => path.startsWith("test/e2e/disruptive/") || path === "test/e2e/08-faults.test.ts";
+const isDisruptive = (path) => path.startsWith("test/e2e/disruptive/");
 
 class MailstackSequencer extends Sequencer {
   /**

@@ -1,8 +1,9 @@
 // How the production containers use the rendered files, as the mock engine sees the stack: the
 // database is set up (roles, schema, mailboxes) after PostgreSQL answers and before Roundcube,
-// PostgreSQL runs with the rendered postgresql.conf, Roundcube reads its config where the image
-// looks, Caddy and Roundcube share the web root, and Postfix and Dovecot get the TLS folder and
-// start only after the certificate hook has run once.
+// PostgreSQL keeps its cluster on the volume and no password in its environment, each push is
+// checked by the daemon's own checker in its image before anything is installed, nginx serves
+// Roundcube's public files and the ACME challenges certbot writes, and Postfix, Dovecot and nginx
+// get the TLS folder and start only after the certificate hook has run once.
 import assert from "node:assert/strict";
 import { beforeAll, describe, it } from "@jest/globals";
 import { evaluate, type Evaluation, type RegisteredResource } from "./harness/types";
@@ -27,12 +28,15 @@ describe("production containers and the rendered files", () => {
     assert.ok(ev.ok, ev.error);
   });
 
-  it("runs PostgreSQL with the rendered postgresql.conf and without the image's one-time init scripts", () => {
+  it("runs PostgreSQL with its rendered config folder, its cluster on the volume and no password in its environment", () => {
     const pg = container("postgres");
-    assert.deepEqual(pg.inputs.command, ["postgres", "-c", "config_file=/config/postgresql.conf"]);
     assert.deepEqual(mountAt("postgres", "/config"), { type: "bind", source: "/srv/mail/config/postgres", target: "/config", readOnly: true });
-    assert.equal(mountAt("postgres", "/docker-entrypoint-initdb.d"), undefined);
-    assert.ok((pg.inputs.envs as string[]).includes("PGDATA=/var/lib/postgresql/data"));
+    assert.deepEqual(mountAt("postgres", "/var/lib/postgresql/data"), { type: "bind", source: "/srv/mail/postgres", target: "/var/lib/postgresql/data", readOnly: false });
+    const env = pg.inputs.envs as string[];
+    assert.ok(env.includes("PGDATA=/var/lib/postgresql/data"));
+    // The superuser's initial password reaches initdb as a 0640 file, never through the environment.
+    assert.ok(!env.some((e) => /PASSWORD/.test(e)), env.join(" "));
+    assert.equal(pg.secretInputs.length, 0, "nothing secret in the container's inputs");
   });
 
   it("waits for PostgreSQL, then applies roles, schema in database mail and the mailbox sync in one psql session", () => {
@@ -57,48 +61,56 @@ describe("production containers and the rendered files", () => {
     assert.ok(triggers.includes((command("cloud-init-done").inputs.triggers as string[])[0]), "the server id is a trigger");
   });
 
-  it("gives Roundcube its config where the image reads it, the database settings, and no password in its environment", () => {
-    assert.deepEqual(mountAt("roundcube", "/var/roundcube/config"), {
-      type: "bind",
-      source: "/srv/mail/config/roundcube",
-      target: "/var/roundcube/config",
-      readOnly: true,
-    });
-    const env = container("roundcube").inputs.envs as string[];
-    for (const e of ["ROUNDCUBEMAIL_DB_TYPE=pgsql", "ROUNDCUBEMAIL_DB_HOST=postgres", "ROUNDCUBEMAIL_DB_USER=roundcube", "ROUNDCUBEMAIL_DB_NAME=roundcube"]) {
-      assert.ok(env.includes(e), `${e} in ${env.join(" ")}`);
-    }
+  it("gives Roundcube its config folder read-only, no password in its environment, and starts it after the database setup", () => {
+    assert.deepEqual(mountAt("roundcube", "/config"), { type: "bind", source: "/srv/mail/config/roundcube", target: "/config", readOnly: true });
+    const env = (container("roundcube").inputs.envs as string[] | undefined) ?? [];
     assert.ok(!env.some((e) => /PASSWORD/.test(e)), env.join(" "));
-    // Roundcube creates its tables at start: its role and database must exist by then.
+    // Roundcube creates or upgrades its tables at start: its role and database must exist by then.
     assert.ok(container("roundcube").options.dependencies.includes("mailbox-sync"));
   });
 
-  it("pushes config.inc.php 0640 root:www-data so PHP (gid 33) can read it and nobody else", () => {
+  it("pushes config.inc.php 0640 root:www-data (PHP, gid 33, reads it; nobody else) and only after Roundcube's checker accepted it", () => {
     const script = String(command("push-config-roundcube").inputs.stdin).split("\n");
-    const mv = script.findIndex((l) => l.endsWith('"$dir/config.inc.php"'));
-    assert.ok(mv > 0);
-    assert.deepEqual(script.slice(mv - 2, mv).map((l) => l.split(" ").slice(0, 2).join(" ")), ["chown 0:33", "chmod 0640"]);
+    const file = '"$stage/config.inc.php"';
+    assert.ok(script.includes(`chown 0:33 ${file}`), "group www-data");
+    assert.ok(script.includes(`chmod 0640 ${file}`));
+    const tag = String(container("roundcube").inputs.image);
+    const check = script.findIndex((l) => l.includes(`'${tag}' check`));
+    const install = script.findIndex((l) => l.startsWith('(cd "$stage" && find . -type f)'));
+    assert.ok(check > 0 && install > check, "the checker runs before anything is installed");
+    assert.ok(command("push-config-roundcube").options.dependencies.includes("build-image-roundcube"), "its image exists before the check");
   });
 
-  it("shares Roundcube's web root with Caddy read-only at the same path", () => {
-    const rc = mountAt("roundcube", "/var/www/html");
-    const caddy = mountAt("caddy", "/var/www/html");
-    assert.ok(rc && caddy);
-    assert.equal(caddy.source, rc.source);
-    assert.equal(rc.readOnly, false, "the roundcube entrypoint populates it");
-    assert.equal(caddy.readOnly, true);
+  it("checks every service's files in that service's own image before installing them", () => {
+    for (const svc of ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"]) {
+      const script = String(command(`push-config-${svc}`).inputs.stdin);
+      assert.ok(script.includes(`docker run --rm --network none -v "$stage:/config:ro" '${String(container(svc).inputs.image)}' check`), svc);
+    }
   });
 
-  it("gives Caddy its storage at /data, its config at /config and only TCP 80 and 443", () => {
-    assert.equal(mountAt("caddy", "/data")?.source, "/srv/mail/caddy");
-    assert.deepEqual(mountAt("caddy", "/config"), { type: "bind", source: "/srv/mail/config/caddy", target: "/config", readOnly: true });
-    assert.equal(mountAt("caddy", "/etc/mail-tls"), undefined, "the hook on the host copies certificates, not Caddy");
-    const ports = container("caddy").inputs.ports as { external: number; protocol: string }[];
+  it("shares Roundcube's public files with nginx read-only, and certbot's challenge files with nginx read-only", () => {
+    const rc = mountAt("roundcube", "/srv/roundcube");
+    const web = mountAt("nginx", "/srv/roundcube");
+    assert.ok(rc && web);
+    assert.equal(web.source, rc.source);
+    assert.equal(rc.readOnly, false, "the roundcube entrypoint copies its public files there");
+    assert.equal(web.readOnly, true);
+    const acme = mountAt("certbot", "/srv/acme");
+    const served = mountAt("nginx", "/srv/acme");
+    assert.ok(acme && served);
+    assert.equal(served.source, acme.source);
+    assert.deepEqual([acme.readOnly, served.readOnly], [false, true]);
+    assert.equal(mountAt("certbot", "/etc/letsencrypt")?.source, "/srv/mail/letsencrypt");
+  });
+
+  it("gives nginx only TCP 80 and 443, and certbot no port at all", () => {
+    const ports = container("nginx").inputs.ports as { external: number; protocol: string }[];
     assert.deepEqual([...new Set(ports.map((p) => `${p.external}/${p.protocol}`))].sort(), ["443/tcp", "80/tcp"]);
+    assert.deepEqual(container("certbot").inputs.ports ?? [], []);
   });
 
-  it("mounts the TLS folder (never the files) read-only into Postfix and Dovecot, after the certificate hook ran", () => {
-    for (const name of ["postfix", "dovecot"]) {
+  it("mounts the TLS folder (never the files) read-only into Postfix, Dovecot and nginx, after the certificate hook ran", () => {
+    for (const name of ["postfix", "dovecot", "nginx"]) {
       assert.deepEqual(mountAt(name, "/etc/mail-tls"), { type: "bind", source: "/srv/mail/tls", target: "/etc/mail-tls", readOnly: true }, name);
       assert.ok(!mounts(name).some((m) => m.source.endsWith(".pem")), name);
       assert.ok(container(name).options.dependencies.includes("install-cert-sync"), `${name} waits for the first certificate`);

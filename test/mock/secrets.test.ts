@@ -15,7 +15,7 @@ describe("secrets", () => {
     assert.deepEqual(unmarkedSecrets(ev), []);
     // The check has something to find: secrets do flow into inputs, marked.
     const marked = ev.resources.filter((r) => r.secretInputs.length > 0).map((r) => r.name);
-    assert.ok(marked.includes("mailbox-sync") && marked.includes("postgres") && marked.includes("mail-host"), marked.join(", "));
+    assert.ok(marked.includes("mailbox-sync") && marked.includes("push-config-postgres") && marked.includes("mail-host"), marked.join(", "));
   });
 
   it("are caught when a copy is deliberately unmarked, in plain text or base64 inside a push script", () => {
@@ -31,10 +31,10 @@ describe("secrets", () => {
     assert.equal(base64Markers().length, 3);
     for (let pad = 0; pad < 6; pad++) {
       const content = `${"x".repeat(pad + 60)}${MOCK_SECRET_MARKER}-value\n`;
-      const script = pushScript("dovecot", [{ service: "dovecot", path: "f.conf", content, mode: 0o640, secret: true }], { uid: 0, gid: 0 }, "/tmp/x");
+      const script = pushScript("dovecot", [{ service: "dovecot", path: "f.conf", content, mode: 0o640, secret: true }], { uid: 0, gid: 0 }, { dir: "/tmp/x" });
       assert.ok(!script.includes(MOCK_SECRET_MARKER), `pad ${pad}: encoded`);
       assert.ok(holdsMarker(script), `pad ${pad}: found in base64`);
     }
-    assert.equal(holdsMarker(pushScript("dovecot", [{ service: "dovecot", path: "f.conf", content: "nothing secret\n", mode: 0o644, secret: false }], { uid: 0, gid: 0 }, "/tmp/x")), false);
+    assert.equal(holdsMarker(pushScript("dovecot", [{ service: "dovecot", path: "f.conf", content: "nothing secret\n", mode: 0o644, secret: false }], { uid: 0, gid: 0 }, { dir: "/tmp/x" })), false);
   });
 });

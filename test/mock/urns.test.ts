@@ -2,7 +2,7 @@
 // program really registers: rebuilt here from the parent chain the mock engine records.
 import assert from "node:assert/strict";
 import { beforeAll, describe, it } from "@jest/globals";
-import { mailboxPasswordUrn, primaryIpUrns, PROJECT } from "../../tools/urns";
+import { mailboxPasswordUrn, mailboxSyncUrn, primaryIpUrns, PROJECT } from "../../tools/urns";
 import { evaluate, type Evaluation, type RegisteredResource } from "./harness/types";
 import { prodConfig, request } from "./fixtures";
 
@@ -31,6 +31,12 @@ describe("URNs used by the tools", () => {
     const r = ev.resources.find((x) => x.name === "mailbox-password-alice@example.com");
     assert.ok(r);
     assert.equal(mailboxPasswordUrn("prod", "alice@example.com"), urnOf(r));
+  });
+
+  it("the mailbox sync, which npm run restore asks to re-run", () => {
+    const r = ev.resources.find((x) => x.name === "mailbox-sync");
+    assert.ok(r);
+    assert.equal(mailboxSyncUrn("prod"), urnOf(r));
   });
 
   it("the two primary IPs", () => {

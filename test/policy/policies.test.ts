@@ -4,7 +4,7 @@ import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/p
 import { policies } from "../../policy/policies";
 import { dnsNotProxied } from "../../policy/rules/dnsNotProxied";
 import { firewallPorts } from "../../policy/rules/firewallPorts";
-import { pinnedImages } from "../../policy/rules/pinnedImages";
+import { ourImages } from "../../policy/rules/ourImages";
 import { privateDatastores } from "../../policy/rules/privateDatastores";
 import { volumeProtected } from "../../policy/rules/volumeProtected";
 import * as types from "../../policy/rules/types";
@@ -32,7 +32,7 @@ async function violations(policy: ResourceValidationPolicy, args: ResourceValida
 
 test("every rule is mandatory and the pack holds all five", () => {
   assert.deepEqual(policies.map((p) => p.name).sort(), [
-    "mail-datastores-not-published", "mail-dns-not-proxied", "mail-firewall-ports", "mail-images-pinned", "mail-volume-protected",
+    "mail-datastores-not-published", "mail-dns-not-proxied", "mail-firewall-ports", "mail-images-built-here", "mail-volume-protected",
   ]);
   assert.ok(policies.every((p) => p.enforcementLevel === "mandatory"));
 });
@@ -89,52 +89,49 @@ test("(c) SSH from anywhere, stray ports, ranges and 'any' fail", async () => {
   assert.match((await fw({ protocol: "gre" })).join(), /protocol "gre"/);
 });
 
-test("(d) image pinning: full versions, digests and content hashes pass; latest, no tag and moving tags fail", async () => {
-  const img = (name: string) => violations(pinnedImages, fakeArgs(types.DOCKER_REMOTE_IMAGE, { name }));
-  for (const ok of [
-    "postgres:15.8", "redis:7.2.4", "roundcube/roundcubemail:1.6.5-apache", "caddy:2.6.2",
-    `postgres@sha256:${"a".repeat(64)}`, "registry.example:5000/mail/postfix:3f2a9c1b7d4e", "mailstack/dovecot:0123456789abcdef0123",
-  ]) {
-    assert.deepEqual(await img(ok), [], ok);
+test("(d) containers run only our own content-hash images; nothing is pulled from a registry", async () => {
+  const img = (image: unknown) => violations(ourImages, fakeArgs(types.DOCKER_CONTAINER, { image }));
+  assert.deepEqual(await img("mailstack/dovecot:0123456789ab"), []);
+  assert.deepEqual(await img("docker.io/mailstack/dovecot:0123456789ab"), [], "the qualified form an existing host writes");
+  assert.deepEqual(await img(`sha256:${"b".repeat(64)}`), [], "an image id is exact");
+  assert.deepEqual(await img(undefined), [], "unknown at preview: judged at up");
+  // Upstream images, however exactly pinned, bring their own release cycle.
+  for (const bad of ["postgres:15.8", "roundcube/roundcubemail:1.6.5-fpm", `postgres@sha256:${"a".repeat(64)}`, "redis:latest", "caddy"]) {
+    assert.match((await img(bad)).join(), /not one of our images/, bad);
   }
-  assert.match((await img("postgres")).join(), /no tag/);
-  assert.match((await img("registry.example:5000/postgres")).join(), /no tag/);
-  assert.match((await img("redis:latest")).join(), /"latest"/);
-  assert.match((await img("postgres:15")).join(), /tag "15".*moves/);
-  assert.match((await img("redis:7.2-alpine")).join(), /tag "7\.2-alpine"/);
-  // PostgreSQL's two-part releases are exact; other images' x.y tags move with patch releases.
-  assert.deepEqual(await img("docker.io/library/postgres:16.4-bookworm"), []);
-  assert.match((await img("caddy:2.6")).join(), /tag "2\.6"/);
-  // A container naming an image directly is held to the same rule; an image id is exact.
-  assert.equal((await violations(pinnedImages, fakeArgs(types.DOCKER_CONTAINER, { image: "caddy" }))).length, 1);
-  assert.deepEqual(await violations(pinnedImages, fakeArgs(types.DOCKER_CONTAINER, { image: `sha256:${"b".repeat(64)}` })), []);
-  assert.deepEqual(await violations(pinnedImages, fakeArgs(types.DOCKER_CONTAINER, {})), [], "unknown at preview: judged at up");
+  assert.match((await img("mailstack/dovecot:latest")).join(), /not tagged with its content hash/);
+  assert.match((await img("mailstack/dovecot")).join(), /not tagged with its content hash/);
+  assert.match((await img("docker.io/mailstack/dovecot:latest")).join(), /not tagged with its content hash/);
+  assert.match((await img("ghcr.io/mailstack/dovecot:0123456789ab")).join(), /not one of our images/, "another registry's mailstack/ is not ours");
+  const pull = await violations(ourImages, fakeArgs(types.DOCKER_REMOTE_IMAGE, { name: "postgres:17.2" }));
+  assert.match(pull.join(), /pulls postgres:17\.2 from a registry/);
 });
 
-test("(e) publishing PostgreSQL, Redis or the Rspamd controller fails; mail ports pass", async () => {
+test("(e) publishing PostgreSQL, Valkey or the Rspamd controller fails; mail ports pass", async () => {
   const c = (props: Record<string, unknown>) => violations(privateDatastores, fakeArgs(types.DOCKER_CONTAINER, props));
   assert.deepEqual(await c({ image: "sha256:1", ports: [{ internal: 25, external: 25 }, { internal: 587, external: 587 }] }), []);
-  assert.deepEqual(await c({ image: "postgres:15.8" }), [], "a datastore without published ports is fine");
+  assert.deepEqual(await c({ image: "mailstack/postgres:0123456789ab" }), [], "a datastore without published ports is fine");
   assert.match((await c({ image: "sha256:1", ports: [{ internal: 5432, external: 15432 }] })).join(), /port 5432 \(PostgreSQL\)/);
-  assert.match((await c({ image: "sha256:1", ports: [{ internal: 80, external: 6379 }] })).join(), /port 6379 \(Redis\)/);
+  assert.match((await c({ image: "sha256:1", ports: [{ internal: 80, external: 6379 }] })).join(), /port 6379 \(Valkey\)/);
   assert.match((await c({ image: "sha256:1", ports: [{ internal: 11334 }] })).join(), /11334 \(the Rspamd controller\)/);
-  assert.match((await c({ image: "docker.io/library/redis:7.2.4", ports: [{ internal: 8080, external: 8080 }] })).join(), /runs redis and publishes ports/);
+  assert.match((await c({ image: "mailstack/valkey:0123456789ab", ports: [{ internal: 8080, external: 8080 }] })).join(), /runs valkey and publishes ports/);
 });
 
 // The guards must accept what the program actually declares, or every real preview fails.
-test("the program's own firewall, published ports and pinned images pass the guards", async () => {
-  const { inboundRules, publishedPorts } = await import("../../components/core/host/firewallRules");
-  const { PULLED_IMAGES } = await import("../../components/core/containers/containerSpecs");
+test("the program's own firewall, containers and images pass the guards", async () => {
+  const { inboundRules } = await import("../../components/core/host/firewallRules");
+  const { containerSpecs } = await import("../../components/core/containers/containerSpecs");
+  const { imagePlans } = await import("../../components/core/containers/images");
   const { productionTopology } = await import("../../components/core/topology");
   const { loadStackConfig } = await import("../../components/core/config/stackFile");
   const cfg = loadStackConfig("prod");
   const rules = inboundRules(cfg, productionTopology);
   assert.deepEqual(await violations(firewallPorts, fakeArgs(types.HCLOUD_FIREWALL, { rules })), []);
-  for (const [svc, ports] of Object.entries(publishedPorts(productionTopology))) {
-    const props = { image: `sha256:${"c".repeat(64)}`, ports: ports.map((p) => ({ internal: p, external: p })) };
-    assert.deepEqual(await violations(privateDatastores, fakeArgs(types.DOCKER_CONTAINER, props)), [], svc);
-  }
-  for (const name of Object.values(PULLED_IMAGES)) {
-    assert.deepEqual(await violations(pinnedImages, fakeArgs(types.DOCKER_REMOTE_IMAGE, { name })), [], name);
+  const specs = containerSpecs(cfg, productionTopology, imagePlans(productionTopology)).filter((s) => !s.testOnly);
+  assert.equal(specs.length, 10);
+  for (const spec of specs) {
+    const props = { image: spec.imageTag, ports: spec.ports.map((p) => ({ internal: p.containerPort, external: p.hostPort, ip: p.hostIp })) };
+    assert.deepEqual(await violations(privateDatastores, fakeArgs(types.DOCKER_CONTAINER, props)), [], spec.service);
+    assert.deepEqual(await violations(ourImages, fakeArgs(types.DOCKER_CONTAINER, props)), [], spec.service);
   }
 });

@@ -59,7 +59,9 @@ describe("posting it", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     g = { api: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, repo: "o/r", token: "gh-token", fetch };
   });
-  afterAll(() => server.close());
+  afterAll(() => {
+    server.close();
+  });
 
   it("a failed preview turns the earlier green comment red, in place; other stacks' comments stay", async () => {
     comments.push({ id: 1, body: "a human's review comment" });

@@ -52,7 +52,9 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
-afterAll(() => server.close());
+afterAll(() => {
+  server.close();
+});
 
 const logs: string[] = [];
 const env = (over: Partial<WindowEnv> = {}): WindowEnv => ({

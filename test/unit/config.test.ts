@@ -328,6 +328,19 @@ describe("an existing Docker host instead of the VM (mailstack:host)", () => {
     assert.equal(parseMailConfig(valid(), { hasRelayPassword: false }).host, undefined);
   });
 
+  it("with a zone file, says that DNSSEC (which the stack turns on at Cloudflare) is left to the operator", () => {
+    const { ssh: _ssh, ...raw } = valid();
+    raw.domains![0].dnssec = true;
+    const notices: string[] = [];
+    const cfg = parseMailConfig({ ...raw, host: { ...host, dns: "zoneFile" } }, { hasRelayPassword: false, notice: (n) => notices.push(n) });
+    assert.equal(cfg.domains.find((d) => d.name === raw.domains![0].name)?.dnssec, true);
+    assert.equal(notices.length, 1);
+    assert.match(notices[0], /^mailstack:domains\[0\]\.dnssec: DNSSEC is turned on at Cloudflare, but with host\.dns "zoneFile" this stack writes no DNS/);
+    const cloudflare: string[] = [];
+    parseMailConfig({ ...raw, host }, { hasRelayPassword: false, notice: (n) => cloudflare.push(n) });
+    assert.deepEqual(cloudflare, []);
+  });
+
   it("without it, ssh is required as before", () => {
     const { ssh: _ssh, ...raw } = valid();
     assert.match(onlyProblem(raw), /^mailstack:ssh: is required; must be a mapping with adminKeys and allowFrom/);
@@ -356,6 +369,7 @@ describe("defaults", () => {
       ["relay.host", DEFAULTS.relayPort], ["domains[].mtaSts.mode", DEFAULTS.mtaStsMode], ["domains[].mtaSts.maxAgeDays", DEFAULTS.mtaStsMaxAgeDays],
       ["domains[].dmarc.percent", DEFAULTS.dmarcPercent], ["mailboxes[].enabled", DEFAULTS.mailboxEnabled], ["domains[].cutover", DEFAULTS.cutover],
       ["host.dns", DEFAULTS.hostDns],
+      ["domains[].dnssec", DEFAULTS.dnssec],
     ];
     for (const [key, value] of expect) assert.ok(row(key).includes(String(value)), `README row ${key} does not state ${String(value)}`);
     assert.equal(Object.keys(DEFAULTS).length, expect.length, "a new default needs its README row checked here");

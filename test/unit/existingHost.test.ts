@@ -1,20 +1,26 @@
 // The pure parts of the existing-host target: its topology (production's containers and ports,
-// data under the host's folder, no IPv6 network), image references both engines read back
+// data under the host's folder, no IPv6 on its networks), image references both engines read back
 // unchanged, and the certificate hook installed and run once without a systemd timer.
 import assert from "node:assert/strict";
 import { describe, it } from "@jest/globals";
 import { qualifiedImageReference } from "../../components/core/containers/providerShapes";
 import { certHookOnce } from "../../components/core/remote/certSync";
-import { existingHostTopology, productionTopology } from "../../components/core/topology";
+import { existingHostTopology, NETWORK_NAMES, productionTopology } from "../../components/core/topology";
 import { loadStackConfig } from "../../components/core/config/stackFile";
 
 describe("an existing Docker host", () => {
-  it("keeps production's names and ports, moves the host folders, drops the IPv6 network", () => {
+  it("keeps production's names and ports, moves the host folders, drops the IPv6 subnets", () => {
     const t = existingHostTopology({ dataDir: "/data/mail" });
     assert.equal(t.hostRoot, "/data/mail");
     assert.deepEqual(t.ports, productionTopology.ports);
     assert.equal(t.namePrefix, "");
-    assert.deepEqual(t.network, { name: "mailstack", ipv4Subnet: productionTopology.network.ipv4Subnet });
+    // Every production network, with its name, IPv4 subnet and internal flag, and no IPv6.
+    assert.deepEqual(Object.keys(t.networks).sort(), [...NETWORK_NAMES].sort());
+    for (const n of NETWORK_NAMES) {
+      const { name, ipv4Subnet, internal } = productionTopology.networks[n];
+      assert.deepEqual(t.networks[n], { name, ipv4Subnet, internal }, n);
+    }
+    assert.equal(t.networks.mail.name, "mailstack");
   });
 
   it("writes image references fully qualified, as podman reads them back", () => {

@@ -156,7 +156,7 @@ describe("nginx", () => {
 
   it("only the local stack's nginx has the web names as network aliases (pebble resolves them to it)", () => {
     const plans = imagePlans(productionTopology, "");
-    const aliases = (topo: Topology) => containerSpecs(cfg, topo, plans).find((s) => s.service === "nginx")?.network.aliases;
+    const aliases = (topo: Topology) => containerSpecs(cfg, topo, plans).find((s) => s.service === "nginx")?.networks.find((n) => n.name.endsWith("web"))?.aliases;
     assert.deepEqual(aliases(productionTopology), ["nginx"]);
     assert.deepEqual(aliases(local), ["nginx", ...webCertificates(cfg, local).flatMap((c) => c.names)]);
     assert.ok(aliases(local)?.includes("mail.example.com.localhost"));
@@ -301,9 +301,16 @@ describe("Roundcube config.inc.php", () => {
     assert.equal(local.paths.webmailTrustedCa, "/etc/mailstack-test-ca/pebble-root.pem");
   });
 
-  it("enables archive, managesieve and zipdownload; logins default to the first domain", () => {
+  it("enables archive, managesieve, zipdownload and the client-address plugin; logins default to the first domain", () => {
     const php = config(productionTopology);
-    assert.match(php, /^\$config\['plugins'\] = \['archive', 'managesieve', 'zipdownload'\];$/m);
+    assert.match(php, /^\$config\['plugins'\] = \['archive', 'mailstack_client_ip', 'managesieve', 'password', 'zipdownload'\];$/m);
+    // No XCLIENT: it would let the webmail claim any login at Postfix.
+    assert.doesNotMatch(php, /^\$config\['smtp_xclient/m);
+    assert.match(php, /^\$config\['log_logins'\] = true;$/m);
+    // Users change their password through the mail database's one function, as role mailpassword.
+    assert.match(php, /^\$config\['password_query'\] = 'SELECT 1 WHERE mailstack_set_password\(%u, %o, %P\)';$/m);
+    assert.match(php, /^\$config\['password_db_dsn'\] = 'pgsql:\/\/mailpassword:[^@]+@postgres:5432\/mail';$/m);
+    assert.match(php, /^\$config\['password_algorithm'\] = 'blowfish-crypt';$/m);
     const s = phpStrings(php);
     assert.equal(s.des_key, webTestSecrets.roundcubeDesKey);
     assert.equal(s.username_domain, "example.com");
@@ -319,7 +326,9 @@ describe("Roundcube config.inc.php", () => {
   it("is the only web file with secrets: marked secret, readable by its group at most", () => {
     const web = prodFiles.filter((f) => ["nginx", "roundcube", "certbot"].includes(f.service));
     for (const f of web) {
-      const holdsSecret = [webTestSecrets.roundcubeDesKey, "rc'pa"].some((s) => f.content.includes(s)) || f.content.includes(encodeURIComponent(webTestSecrets.roundcubeDbPassword));
+      const holdsSecret =
+        [webTestSecrets.roundcubeDesKey, "rc'pa", "mp'pa"].some((s) => f.content.includes(s)) ||
+        [webTestSecrets.roundcubeDbPassword, webTestSecrets.mailPasswordDbPassword].some((p) => f.content.includes(encodeURIComponent(p)));
       assert.equal(f.secret, holdsSecret, `${f.service}/${f.path} secret flag`);
       if (f.secret) assert.equal(f.mode, 0o640, `${f.path} mode`);
     }

@@ -35,9 +35,12 @@ export const webTestSecrets: ServiceSecrets = {
   postgresPassword: "pg-super-secret",
   mailDbPassword: "mail-db-secret",
   roundcubeDbPassword: "rc'pa\\ss@wo/rd%:?#",
+  mailPasswordDbPassword: "mp'pa\\ss@wo/rd%:?#",
   roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
   rspamdControllerPassword: "rspamd-secret",
   rspamdControllerSalt: "salt",
+  valkeyPassword: "valkeyTestPassword5",
+  backupDbPassword: "backup-db",
   dkimPrivateKeys: {},
 };
 

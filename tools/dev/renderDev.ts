@@ -30,11 +30,15 @@ export function devSecrets(cfg: MailConfig): ServiceSecrets {
     postgresPassword: "pgsuper-secret",
     mailDbPassword: "mail'db pass",
     roundcubeDbPassword: "rc'pa\\ss@wo/rd%:?#",
+    mailPasswordDbPassword: "mp'pa\\ss@wo/rd%:?#",
     roundcubeDesKey: "abcdefghijklmnopqrstuvwx",
     rspamdControllerPassword: "ctrl",
     rspamdControllerSalt: "salt",
+    valkeyPassword: "valkeyDevPassword",
     dkimPrivateKeys: keys,
     relayPassword: "relay",
+    backupDbPassword: "backup'db pass",
+    backup: { password: "restic pass'word", accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3 secret'key", sshKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----", restPassword: "rest" },
   };
 }
 

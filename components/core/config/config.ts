@@ -6,11 +6,13 @@
 // the renderer, the local runner and the customer tool all call `parseMailConfig`.
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { bansSchema, limitsSchema, mailboxLimitsSchema, mailboxSendLimits, normaliseBans, normaliseLimits, type BansConfig, type LimitsConfig, type SendLimits } from "./abuse";
 import { sourceRange, sshExposureProblems, type SourceRange } from "./cidr";
 import { adoptionProblems } from "../dns/zoneConflicts";
 import { deliverabilityProblems, implicitAbuseAliases } from "./deliverability";
 import { configPath as pathText, describeIssue, prune, type ConfigPath } from "./issues";
 import { hostName, mailAddress, sizeInBytes, zoneOf } from "./names";
+import { alertsSchema, backupSchema, normaliseOperations, reportsSchema, type OperationsConfig, type RawOperations } from "./operations";
 import { sshPublicKey } from "./sshKeys";
 import { CONFIG_KEYS, CONFIG_NAMESPACE } from "./stackValues";
 
@@ -56,6 +58,8 @@ const domainSchema = mapping(
       "mode and maxAgeDays",
     ).optional(),
     tlsRptTo: text("the mail address that receives TLS reports").optional(),
+    /** true: Cloudflare signs the domain's zone (DNSSEC); the DS record for the registrar is a stack output. */
+    dnssec: z.boolean({ error: "must be true (Cloudflare signs the zone; give the registrar the DS record from the dnssecDsRecords output) or false" }).optional(),
     /** false while the domain's mail still goes to its old provider: MX, SPF and MTA-STS are held back. */
     cutover: z.boolean({ error: "must be true (mail for the domain comes here) or false (still moving: MX, SPF and MTA-STS stay with the old provider)" }).optional(),
     /** Existing Cloudflare records the stack takes over: "<name> <type>" -> record id. */
@@ -78,8 +82,10 @@ const mailboxSchema = mapping(
     aliases: list(text("an address of this mailbox's own domains"), "addresses").optional(),
     /** false keeps the mailbox and its mail but refuses login and delivery. */
     enabled: z.boolean({ error: "must be true or false" }).optional(),
+    /** This mailbox's own sending limits over mailstack:limits.send (abuse.ts). */
+    limits: mailboxLimitsSchema,
   },
-  "address (and optionally name, quota, aliases, enabled)",
+  "address (and optionally name, quota, aliases, enabled, limits)",
 );
 
 const aliasSchema = mapping(
@@ -97,6 +103,20 @@ const rawSchema = z.strictObject({
   dkimSelector: text("one DNS label (letters, digits, hyphens), such as mail2026")
     .regex(DNS_LABEL, { error: "must be one DNS label (letters, digits, hyphens), such as mail2026" })
     .optional(),
+  dkimPrevious: list(
+    mapping(
+      {
+        selector: text("the DKIM selector that signed before, such as mail2026").regex(DNS_LABEL, {
+          error: "must be one DNS label (letters, digits, hyphens), such as mail2026",
+        }),
+        until: text('the last day its record stays published, as "YYYY-MM-DD"').regex(/^\d{4}-\d{2}-\d{2}$/, {
+          error: 'must be the last day its record stays published, as "YYYY-MM-DD", such as "2027-01-31"',
+        }),
+      },
+      "selector and until",
+    ),
+    "earlier DKIM selectors (selector and until)",
+  ).optional(),
   server: mapping(
     {
       type: text("a Hetzner server type such as cx23").regex(/^[a-z0-9-]+$/, { error: "must be a Hetzner server type such as cx23" }).optional(),
@@ -145,6 +165,12 @@ const rawSchema = z.strictObject({
     "host, username (and optionally port, spfInclude)",
   ).optional(),
   externalReportAddresses: list(text("a mail address outside the customer's domains"), "mail addresses").optional(),
+  limits: limitsSchema,
+  bans: bansSchema,
+  // Operations (components/core/config/operations.ts): backups, alerts, DMARC reports.
+  backup: backupSchema.optional(),
+  alerts: alertsSchema.optional(),
+  reports: reportsSchema.optional(),
 });
 
 export type RawMailConfig = z.input<typeof rawSchema>;
@@ -160,6 +186,8 @@ export interface DomainConfig {
   dmarc: { policy: "none" | "quarantine" | "reject"; reportTo: string; /** @default DEFAULTS.dmarcPercent (100) */ percent: number };
   mtaSts: { mode: "testing" | "enforce"; maxAgeDays: number };
   tlsRptTo: string;
+  /** @default DEFAULTS.dnssec (false); true signs the domain's Cloudflare zone. */
+  dnssec: boolean;
   /** @default DEFAULTS.cutover (true); false holds back MX, SPF and the MTA-STS id. */
   cutover: boolean;
   /** "<name> <TYPE>" -> Cloudflare record id of an existing record to import. */
@@ -174,6 +202,8 @@ export interface MailboxConfig {
   aliases: string[];
   /** @default DEFAULTS.mailboxEnabled (true) */
   enabled: boolean;
+  /** What this mailbox may send: mailstack:limits.send with its own limits over it. */
+  sendLimits: SendLimits;
 }
 
 export interface AliasConfig {
@@ -211,10 +241,19 @@ export interface ExistingHostConfig {
   dns: "cloudflare" | "zoneFile";
 }
 
-export interface MailConfig {
+/** A DKIM selector that signed before the current one: its record stays published until `until`. */
+export interface PreviousDkimKey {
+  selector: string;
+  /** The last day (YYYY-MM-DD) its record should stay; the operator (or tools/dkim) removes the entry after it. */
+  until: string;
+}
+
+export interface MailConfig extends OperationsConfig {
   hostname: string;
   acmeEmail: string;
   dkimSelector: string;
+  /** Earlier selectors whose keys stay published (not used for signing), sorted by selector. */
+  dkimPrevious: PreviousDkimKey[];
   server: { type: string; location: string; image: string; volumeSizeGb: number };
   /** Set: deploy onto this existing host instead of a Hetzner VM. */
   host?: ExistingHostConfig;
@@ -225,6 +264,10 @@ export interface MailConfig {
   aliases: AliasConfig[];
   relay?: RelayConfig;
   externalReportAddresses: string[];
+  /** @default LIMIT_DEFAULTS (abuse.ts) */
+  limits: LimitsConfig;
+  /** @default BAN_DEFAULTS (abuse.ts) */
+  bans: BansConfig;
 }
 
 export const DEFAULTS = {
@@ -241,6 +284,7 @@ export const DEFAULTS = {
   mailboxEnabled: true,
   cutover: true,
   hostDns: "cloudflare" as const,
+  dnssec: false,
 };
 
 export class ConfigError extends Error {
@@ -259,6 +303,12 @@ export type ParseNotice = string;
 export interface ParseOptions {
   /** Whether the secret `mailstack:relayPassword` is set. */
   hasRelayPassword: boolean;
+  /**
+   * Secrets set for the stack (`mailstack:<key>`), by key; only their presence is judged. Every
+   * reader of a stack file passes it (index.ts, the stack file loaders, the local runner); without
+   * it the backup secrets are not judged.
+   */
+  secretsSet?: ReadonlySet<string>;
   /** Problems the stack file reader found with the keys (misspelt namespaces); reported with the rest. */
   keyProblems?: readonly string[];
   /** Receives notices; index.ts logs them as warnings, the tools print them. */
@@ -294,13 +344,20 @@ export function parseMailConfig(raw: unknown, opts: ParseOptions): MailConfig {
   }
   const notices: ParseNotice[] = [];
   const hadSsh = (root as Record<string, unknown>).ssh !== undefined;
-  const cfg = normalise(data, opts.hasRelayPassword, problems, notices, hadSsh);
+  const cfg = normalise(data, opts.hasRelayPassword, problems, notices, opts.secretsSet, hadSsh);
   if (problems.length > 0) throw new ConfigError(problems);
   for (const n of notices) opts.notice?.(n);
   return cfg;
 }
 
-function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[], notices: ParseNotice[], hadSsh: boolean): MailConfig {
+function normalise(
+  raw: LooseRaw,
+  hasRelayPassword: boolean,
+  problems: string[],
+  notices: ParseNotice[],
+  secretsSet: ReadonlySet<string> | undefined,
+  hadSsh: boolean,
+): MailConfig {
   const problem = (path: (string | number)[], message: string): void => {
     problems.push(`${configPath(path)}: ${message}`);
   };
@@ -366,6 +423,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
       },
       tlsRptTo: tlsRpt?.ok ? tlsRpt.value.address : "",
       cutover: d.cutover ?? DEFAULTS.cutover,
+      dnssec: d.dnssec ?? DEFAULTS.dnssec,
       adopt,
       rawIndex: i,
       tlsRptExplicit: d.tlsRptTo !== undefined,
@@ -413,6 +471,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
   // Deliverability is judged only on addresses that all parsed: a broken entry would otherwise
   // show up twice, as itself and as every report address it was meant to receive.
   const problemsBeforeAddresses = problems.length;
+  const limits = normaliseLimits(raw.limits, problem);
   const mailboxes: MailboxConfig[] = [];
   (raw.mailboxes ?? []).forEach((m, i) => {
     if (m === undefined || m.address === undefined) return;
@@ -438,6 +497,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
       quotaBytes: quota.ok ? quota.value : 0,
       aliases,
       enabled: m.enabled ?? DEFAULTS.mailboxEnabled,
+      sendLimits: mailboxSendLimits(limits.send, m.limits, i, problem),
     });
   });
   // Mailbox aliases claimed above may collide with mailboxes listed later; report them as shadows.
@@ -585,11 +645,43 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
   }
   if (raw.host === undefined && !hadSsh) problem(["ssh"], "is required; must be a mapping with adminKeys and allowFrom (the VM's root logins and who may reach port 22)");
 
+  const dkimSelector = raw.dkimSelector ?? DEFAULTS.dkimSelector;
+  const dkimPrevious: PreviousDkimKey[] = [];
+  (raw.dkimPrevious ?? []).forEach((k, i) => {
+    if (k === undefined || k.selector === undefined || k.until === undefined) return;
+    if (k.selector === dkimSelector) {
+      return problem(["dkimPrevious", i, "selector"], `"${k.selector}" is the current dkimSelector; list only selectors that signed before it`);
+    }
+    if (dkimPrevious.some((p) => p.selector === k.selector)) {
+      return problem(["dkimPrevious", i, "selector"], `"${k.selector}" is listed twice; list each earlier selector once`);
+    }
+    if (Number.isNaN(Date.parse(`${k.until}T00:00:00Z`))) return problem(["dkimPrevious", i, "until"], `"${k.until}" is not a date; write "YYYY-MM-DD"`);
+    dkimPrevious.push({ selector: k.selector, until: k.until });
+  });
+  // One zone, one DNSSEC setting: two domains in a zone that disagree cannot both be right.
+  for (const d of domains) {
+    const other = domains.find((o) => o.zone === d.zone && o.dnssec !== d.dnssec);
+    if (other !== undefined && d.dnssec) {
+      problem(["domains", d.rawIndex, "dnssec"], `zone ${d.zone} also holds ${other.name}, which says dnssec: ${other.dnssec}; DNSSEC is per zone, set the same on both`);
+    }
+  }
+  // DNSSEC is switched on at Cloudflare; a zone file is published by the operator's own DNS, so
+  // there the setting does nothing: said, not refused (the rest of the stack is unaffected).
+  if (raw.host?.dns === "zoneFile") {
+    for (const d of domains.filter((x) => x.dnssec)) {
+      notices.push(
+        `${configPath(["domains", d.rawIndex, "dnssec"])}: DNSSEC is turned on at Cloudflare, but with host.dns "zoneFile" this stack writes no DNS; ` +
+          `sign ${d.zone} where you publish the zone file (dnssecDsRecords stays empty)`,
+      );
+    }
+  }
+
   // Sorted so that reordering the stack file never changes a resource input.
   const cfg: MailConfig = {
     hostname: host?.ok ? host.value : "",
     acmeEmail: acme?.ok ? acme.value.address : "",
-    dkimSelector: raw.dkimSelector ?? DEFAULTS.dkimSelector,
+    dkimSelector,
+    dkimPrevious: dkimPrevious.sort(byName((k) => k.selector)),
     server: {
       type: raw.server?.type ?? DEFAULTS.serverType,
       location: raw.server?.location ?? DEFAULTS.location,
@@ -605,6 +697,9 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
     aliases: allAliases.map((a) => ({ ...a, to: [...a.to].sort() })).sort(byName((a) => a.from)),
     relay,
     externalReportAddresses: [...new Set(external)].sort(),
+    limits,
+    bans: normaliseBans(raw.bans, problem),
+    ...normaliseOperations(raw as RawOperations, { acmeEmail: acme?.ok ? acme.value.address : "", secretsSet }, problem),
   };
   // Adopt entries can only be judged against the records a complete, valid config writes.
   if (problems.length === 0) {

@@ -79,12 +79,12 @@ export function readStackFile(stack: string, root = REPO_ROOT): StackFile {
 /** Reads and validates a stack file; throws StackFileError or ConfigError (every problem at once). */
 export function loadStackFile(file: string, notice?: (n: ParseNotice) => void): MailConfig {
   if (!existsSync(file)) throw new StackFileError(`no stack file ${file}`);
-  const { raw, hasRelayPassword, keyProblems } = parseStackYaml(readFileSync(file, "utf8"), file);
-  return parseMailConfig(raw, { hasRelayPassword, keyProblems, notice });
+  const { raw, hasRelayPassword, secretsSet, keyProblems } = parseStackYaml(readFileSync(file, "utf8"), file);
+  return parseMailConfig(raw, { hasRelayPassword, secretsSet, keyProblems, notice });
 }
 
 export function loadStackConfig(stack: string, root = REPO_ROOT, notice?: (n: ParseNotice) => void): MailConfig {
-  const { raw, hasRelayPassword, keyProblems } = readStackFile(stack, root);
-  return parseMailConfig(raw, { hasRelayPassword, keyProblems, notice });
+  const { raw, hasRelayPassword, secretsSet, keyProblems } = readStackFile(stack, root);
+  return parseMailConfig(raw, { hasRelayPassword, secretsSet, keyProblems, notice });
 }
 

@@ -7,6 +7,7 @@
 // themselves: a namespace that looks like a misspelling of ours would otherwise be ignored
 // silently. Pure: no Pulumi, no I/O.
 import { distance } from "fastest-levenshtein";
+import { OPERATIONS_SECRET_KEYS } from "./operations";
 
 export const CONFIG_NAMESPACE = "mailstack";
 
@@ -15,6 +16,7 @@ export const CONFIG_KEYS = [
   "hostname",
   "acmeEmail",
   "dkimSelector",
+  "dkimPrevious",
   "server",
   "host",
   "ssh",
@@ -23,6 +25,11 @@ export const CONFIG_KEYS = [
   "aliases",
   "relay",
   "externalReportAddresses",
+  "limits",
+  "bans",
+  "backup",
+  "alerts",
+  "reports",
 ] as const;
 
 /** Read as plain strings (`config.get`); every other key is a mapping or list (`config.getObject`). */
@@ -30,6 +37,9 @@ export const STRING_KEYS: readonly string[] = ["hostname", "acmeEmail", "dkimSel
 
 /** `mailstack:relayPassword`: a secret; only its presence is config, its value goes to the relay. */
 export const RELAY_PASSWORD_KEY = "relayPassword";
+
+/** The operations secrets (backup credentials, alert webhook): only their presence is config. */
+export const SECRET_KEYS: readonly string[] = Object.values(OPERATIONS_SECRET_KEYS);
 
 /** Namespaces of the providers this program configures; any other namespace is not ours to judge. */
 const PROVIDER_NAMESPACES = ["hcloud", "cloudflare"];
@@ -43,6 +53,8 @@ export interface RawStackConfig {
   /** The `mailstack:` values, keyed without the namespace, ready for parseMailConfig. */
   raw: Record<string, unknown>;
   hasRelayPassword: boolean;
+  /** The secrets among SECRET_KEYS that are set (non-empty). */
+  secretsSet: Set<string>;
   /** Problems with the keys themselves (misspelt namespace), reported with the schema's. */
   keyProblems: string[];
 }
@@ -50,6 +62,7 @@ export interface RawStackConfig {
 export function rawMailConfig(values: PulumiConfigValues): RawStackConfig {
   const raw: Record<string, unknown> = {};
   let hasRelayPassword = false;
+  const secretsSet = new Set<string>();
   const prefix = `${CONFIG_NAMESPACE}:`;
   for (const [k, v] of Object.entries(values)) {
     if (!k.startsWith(prefix)) continue;
@@ -58,12 +71,16 @@ export function rawMailConfig(values: PulumiConfigValues): RawStackConfig {
       hasRelayPassword = v !== "";
       continue;
     }
+    if (SECRET_KEYS.includes(key)) {
+      if (v !== "") secretsSet.add(key);
+      continue;
+    }
     // An empty value ("mailstack:mailboxes:" with nothing after it) counts as not set.
     if (v === "") continue;
     // Unknown keys are passed on too, so the schema names them (with a suggestion).
     raw[key] = STRING_KEYS.includes(key) ? v : parseJsonOrKeep(v);
   }
-  return { raw, hasRelayPassword, keyProblems: keyProblems(Object.keys(values)) };
+  return { raw, hasRelayPassword, secretsSet, keyProblems: keyProblems(Object.keys(values)) };
 }
 
 /** A mapping or list arrives as JSON; anything else stays the text it was, for the schema to name. */

@@ -1,12 +1,14 @@
 // Every container of a mail stack, described once as plain data: image, command, environment,
-// bind mounts, published ports, network and aliases, health check, restart policy, and what it
-// must wait for. The Pulumi Containers component turns this into docker.Container resources on
-// the VM; the local runner creates the same containers through the engine API on this machine.
-// Nothing about a container is written anywhere else. Published ports are PostgreSQL-, Valkey-
-// and controller-free by construction: only the mail and web ports are ever published.
-// Pure: the topology, the config and the image plans in, data out.
+// bind mounts, published ports, networks and aliases, capabilities, health check, restart policy,
+// and what it must wait for. The Pulumi Containers component turns this into docker.Container
+// resources on the VM; the local runner creates the same containers through the engine API on
+// this machine. Nothing about a container is written anywhere else. Published ports are
+// PostgreSQL-, Valkey- and controller-free by construction: only the mail and web ports are ever
+// published. Which container joins which network is NETWORK_MEMBERS, the one place the isolation
+// graph is written down (README "Networks"). Pure: the topology, the config and the image plans
+// in, data out.
 import type { MailConfig } from "../config/config";
-import { containerName, CONTAINER_PORTS, TEST_CA_DIR, type ServiceName, type Topology } from "../topology";
+import { BACKUP_LOCAL_REPOSITORY, BACKUP_VOLUME_DIR, containerName, CONTAINER_PORTS, NETWORK_NAMES, resolverAddress, TEST_CA_DIR, type NetworkName, type ServiceName, type Topology } from "../topology";
 import { webCertificates } from "./certificates";
 import { dataDirs, hostConfigDir, hostDir, type DataDir } from "./hostLayout";
 import type { ImageName, ImagePlans, TestImage } from "./images";
@@ -48,8 +50,21 @@ export interface ContainerSpec {
   mounts: Mount[];
   /** Sorted by container port, then host address: the order the docker provider reads them back. */
   ports: PortBinding[];
-  /** The one service network, with the names other containers reach this one by. */
-  network: { name: string; aliases: string[] };
+  /**
+   * The engine networks it joins (NETWORK_MEMBERS), each with the names other containers reach
+   * it by there, and a fixed address where others must reach it by address (the resolver, on
+   * "mail"); sorted by network name. Empty with networkMode "host".
+   */
+  networks: { name: string; aliases: string[]; ipv4Address?: string }[];
+  /** "host": the host's own network namespace (fail2ban, which changes the host's nftables). */
+  networkMode?: "host";
+  /** Linux capabilities beyond/below the engine's defaults, in the CAP_ form Docker reads back. */
+  capabilities: { add: string[]; drop: string[] };
+  /**
+   * The container's resolver (the engine's `dns` and `dns_opt`), when it is not the engine's own:
+   * Postfix asks the stack's Unbound, and trusts its AD bit (DNSSEC, for DANE).
+   */
+  dns?: { servers: string[]; options: string[]; search: string[] };
   healthcheck: HealthCheck;
   restart: "unless-stopped";
   /** Seconds the engine waits after SIGTERM before SIGKILL (daemons that flush state need more). */
@@ -63,9 +78,54 @@ export interface ContainerSpec {
   testOnly: boolean;
 }
 
+/** fail2ban's state folder inside its container (fail2ban.conf dbfile). */
+export const FAIL2BAN_DB_DIR = "/var/lib/fail2ban";
+
 /** Labels every container carries: its rendered files' hash, so a config change replaces exactly it. */
 export const CONFIG_HASH_LABEL = "org.mailstack.config-hash";
 export const SERVICE_LABEL = "org.mailstack.service";
+
+/**
+ * Who joins which network: a container can reach every port of every container it shares a
+ * network with, and nothing else (Docker isolates bridge networks from each other; the local
+ * runner's guard table does the same for podman). Each container has at most one network that
+ * is not internal, so the engine's choice of gateway (and of where published ports land) is
+ * never a tie. See topology.ts NETWORK_NAMES for what each network carries.
+ */
+export const NETWORK_MEMBERS: Record<NetworkName, readonly (ServiceName | TestImage)[]> = {
+  mail: ["dovecot", "postfix", "rspamd", "unbound"],
+  web: ["certbot", "nginx", "pebble"],
+  webmail: ["nginx", "roundcube"],
+  mailaccess: ["dovecot", "postfix", "roundcube"],
+  maildb: ["dovecot", "postfix", "postgres"],
+  webmaildb: ["postgres", "roundcube"],
+  rspamdstore: ["rspamd", "valkey"],
+  mailsubmit: ["dovecot", "postfix"],
+  backupdata: ["backup", "postgres", "valkey"],
+  backupout: ["backup"],
+};
+
+/**
+ * Names a service has on one network only, beyond its own (which it has on every network it
+ * joins): a client that must arrive over that network dials this name, never the service's.
+ */
+export const NETWORK_ALIASES: Partial<Record<NetworkName, Partial<Record<ServiceName, string[]>>>> = {
+  mailsubmit: { postfix: ["postfix-internal"] },
+};
+
+/** The networks a service joins, in NETWORK_NAMES order. */
+export function networksOf(service: ServiceName | TestImage): NetworkName[] {
+  return NETWORK_NAMES.filter((n) => NETWORK_MEMBERS[n].includes(service));
+}
+
+/**
+ * Dropped from every container: NET_RAW lets a process forge packets, and with it a
+ * compromised container could reach another container's address on a network it does not
+ * share (the kernel accepts a packet for any of its own addresses on any interface) or spoof
+ * ARP on a shared bridge. Docker grants it by default, podman does not; dropping it everywhere
+ * makes both the same. Nothing here pings or sniffs.
+ */
+export const DROPPED_CAPABILITIES = ["CAP_NET_RAW"];
 
 // CMD-SHELL with the whole command as one string: podman (4.3, measured) splits the words of a CMD
 // form's arguments, so ["CMD", "bash", "-c", "exec 3<>/dev/tcp/..."] became `bash -c exec` and
@@ -92,17 +152,28 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
   const testCa = local ? [mount("testCa", TEST_CA_DIR, true)] : [];
   const spec = (
     service: ServiceName | TestImage,
-    s: Omit<ContainerSpec, "service" | "name" | "image" | "imageTag" | "network" | "restart" | "testOnly" | "stopTimeoutSeconds" | "env"> &
-      Partial<Pick<ContainerSpec, "env" | "stopTimeoutSeconds">> & { aliases?: string[] },
+    s: Omit<ContainerSpec, "service" | "name" | "image" | "imageTag" | "networks" | "capabilities" | "restart" | "testOnly" | "stopTimeoutSeconds" | "env"> &
+      Partial<Pick<ContainerSpec, "env" | "stopTimeoutSeconds">> & { webAliases?: string[]; capAdd?: string[]; mailAddress?: string },
   ): ContainerSpec => {
-    const { aliases = [], ...rest } = s;
+    const { webAliases = [], capAdd = [], mailAddress, ...rest } = s;
     const testOnly = service === "pebble";
+    // By engine name: a topology may put several of the graph's networks on one engine network
+    // (the image tests use one), and a container joins each engine network once.
+    const byName = new Map<string, string[]>();
+    for (const n of s.networkMode === "host" ? [] : networksOf(service)) {
+      const name = topo.networks[n].name;
+      const own = NETWORK_ALIASES[n]?.[service as ServiceName] ?? [];
+      byName.set(name, [...new Set([...(byName.get(name) ?? [service]), ...own, ...(n === "web" ? webAliases : [])])]);
+    }
+    const fixed = (name: string) => (mailAddress !== undefined && name === topo.networks.mail.name ? { ipv4Address: mailAddress } : {});
+    const networks = [...byName].map(([name, aliases]) => ({ name, aliases, ...fixed(name) })).sort((a, b) => (a.name < b.name ? -1 : 1));
     return {
       service,
       name: containerName(topo, service),
       image: service,
       imageTag: testOnly ? plans.test[service as TestImage].tag : plans.services[service as ServiceName].tag,
-      network: { name: topo.network.name, aliases: [service, ...aliases] },
+      networks,
+      capabilities: { add: capAdd, drop: DROPPED_CAPABILITIES },
       restart: "unless-stopped",
       testOnly,
       env: {},
@@ -110,6 +181,8 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       ...rest,
     };
   };
+  const sockets = (readOnly: boolean) => mount("postfixDovecot", p.postfixDovecotSockets, readOnly);
+  const authLogDir = p.authFailureLog.slice(0, p.authFailureLog.lastIndexOf("/"));
 
   const specs: ContainerSpec[] = [
     spec("postgres", {
@@ -135,17 +208,31 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       waitsFor: [],
     }),
     spec("dovecot", {
-      mounts: [config("dovecot"), mount("vmail", p.mailRoot, false), mount("sieve", p.sieveRoot, false), tls],
+      mounts: [config("dovecot"), mount("vmail", p.mailRoot, false), mount("sieve", p.sieveRoot, false), tls, sockets(false), mount("authLog", authLogDir, false)],
       ports: portBindings(topo, ["imap", "imaps", "sieve"]),
-      healthcheck: health(tcpCheck(topo.internal.lmtp.port)),
+      healthcheck: health(tcpCheck(CONTAINER_PORTS.imap)),
       // Dovecot refuses to start without its certificate and key.
       waitsFor: ["certificate"],
     }),
     spec("postfix", {
-      mounts: [config("postfix"), mount("postfixSpool", p.postfixQueue, false), mount("postfixLib", p.postfixData, false), tls],
+      // The sockets read-only: Postfix connects to them (a socket needs no write access to its
+      // file system) and can create nothing there.
+      mounts: [config("postfix"), mount("postfixSpool", p.postfixQueue, false), mount("postfixLib", p.postfixData, false), tls, sockets(true)],
       ports: portBindings(topo, ["smtp", "submissions", "submission"]),
-      healthcheck: health(["CMD", "postfix", "status"]),
+      // Postfix and postsrsd (SRS, on the container's loopback): without it every message defers.
+      // (files/images/postfix/healthcheck.sh, port SRS_PORTS.forward).
+      healthcheck: health(["CMD", "mailstack-healthcheck"]),
+      // trust-ad: glibc passes on the resolver's AD bit only with it (DANE's DNSSEC proof).
+      // search: podman's network DNS domain on the local stack (files/images/unbound/entrypoint.sh).
+      dns: { servers: [resolverAddress(topo)], options: ["trust-ad"], search: topo.engineDnsDomain === undefined ? [] : [topo.engineDnsDomain] },
       waitsFor: ["certificate"],
+    }),
+    spec("unbound", {
+      mounts: [config("unbound")],
+      ports: [],
+      healthcheck: health(["CMD", "unbound-control", "-c", `${topo.configDirs.unbound}/unbound.conf`, "status"]),
+      mailAddress: resolverAddress(topo),
+      waitsFor: [],
     }),
     spec("roundcube", {
       mounts: [config("roundcube"), mount("roundcubePublic", p.roundcubePublic, false), ...testCa],
@@ -161,7 +248,7 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       // Locally, pebble validates HTTP-01 challenges by name: the web names resolve to nginx on
       // the service network. Never in production, where they must resolve to the public address.
       // The local webmail name (<mail host>.localhost) is among them: see localWebmailHost.
-      aliases: local ? webCertificates(cfg, topo).flatMap((c) => c.names) : [],
+      webAliases: local ? webCertificates(cfg, topo).flatMap((c) => c.names) : [],
       waitsFor: ["certificate"],
     }),
     spec("certbot", {
@@ -172,7 +259,38 @@ export function containerSpecs(cfg: MailConfig, topo: Topology, plans: ImagePlan
       healthcheck: health(["CMD", "test", "-e", "/run/mailstack-certbot-ok"], 300),
       waitsFor: [],
     }),
+    spec("fail2ban", {
+      // Reads Dovecot's failed logins (and truncates the file when it grows large); keeps its
+      // database of bans on the volume. The host's network namespace and NET_ADMIN: its bans are
+      // nftables rules in front of the engine's forwarding to the containers (README "Bans").
+      mounts: [config("fail2ban"), mount("authLog", authLogDir, false), mount("fail2ban", FAIL2BAN_DB_DIR, false)],
+      ports: [],
+      networkMode: "host",
+      capAdd: ["CAP_NET_ADMIN"],
+      healthcheck: health(["CMD", "fail2ban-client", "-c", topo.configDirs.fail2ban, "ping"]),
+      waitsFor: [],
+    }),
   ];
+  if (cfg.backup !== undefined) {
+    specs.push(
+      spec("backup", {
+        // The whole host root as one mount: the backup links maildir files into a staging tree
+        // (hard links cannot cross mounts), and a restore writes back into every service's folder.
+        mounts: [
+          config("backup"),
+          { source: topo.hostRoot, target: BACKUP_VOLUME_DIR, readOnly: false },
+          ...(topo.backupRepository !== undefined ? [{ source: topo.backupRepository, target: BACKUP_LOCAL_REPOSITORY, readOnly: false }] : []),
+        ],
+        ports: [],
+        // Unhealthy once the last successful backup is older than the schedule allows.
+        healthcheck: health(["CMD", "mailstack-backup", "health"], 300),
+        // A backup in progress finishes its current restic call; restic resumes from the last
+        // saved index on the next run, so a kill loses time, never a snapshot already written.
+        stopTimeoutSeconds: 30,
+        waitsFor: ["database"],
+      }),
+    );
+  }
   if (local) {
     specs.push(
       spec("pebble", {

@@ -25,12 +25,20 @@ export const HOST_DIRS = {
   acmeWebroot: "acme",
   /** Roundcube's public files, copied there by its image, served by nginx. */
   roundcubePublic: "roundcube",
+  /** Dovecot's LMTP, SASL and quota-policy sockets; mounted by Dovecot and Postfix only. */
+  postfixDovecot: "run/dovecot-postfix",
+  /** Dovecot's failed-login events: Dovecot writes, fail2ban reads (and truncates). */
+  authLog: "log/auth",
+  /** fail2ban's database: current bans and each address's history, across restarts. */
+  fail2ban: "fail2ban",
   /** Local only: pebble's TLS certificate and issuing root (the stand-in for Let's Encrypt). */
   testCa: "test-ca",
   /** Image build contexts on the VM. */
   build: "build",
-  /** The certificate hook script on the VM. */
+  /** The certificate hook script and the alert checks on the VM. */
   bin: "bin",
+  /** The backup container's work folder: status file, restic's cache, staging and restore trees. */
+  backup: "backup",
 } as const;
 
 export const hostDir = (topo: Pick<Topology, "hostRoot">, key: keyof typeof HOST_DIRS): string => join(topo.hostRoot, HOST_DIRS[key]);
@@ -63,6 +71,12 @@ export function dataDirs(topo: Topology): DataDir[] {
     d("letsencrypt", 0, 0, "0700"),
     d("acmeWebroot", 0, 0, "0755"),
     d("roundcubePublic", 0, 0, "0755"),
+    // Dovecot (root) creates the sockets; Postfix's processes reach them through the group.
+    d("postfixDovecot", 0, a.postfix.gid, "0750"),
+    // Dovecot's stats process (the dovecot user) appends; fail2ban reads as root.
+    d("authLog", a.dovecot.uid, a.dovecot.gid, "0750"),
+    d("fail2ban", 0, 0, "0700"),
+    d("backup", 0, 0, "0700"),
   ];
   if (topo.acme.issuer === "pebble") dirs.push(d("testCa", 0, 0, "0755"));
   return dirs.sort((x, y) => (x.path < y.path ? -1 : 1));

@@ -17,7 +17,7 @@ import { parsePackageLock, type PackageLock } from "./packageLock";
 import { imageBuildArgs } from "./serviceAccounts";
 
 /** Images a deployed stack runs: one per service. */
-export const SERVICE_IMAGES: readonly ServiceName[] = ["certbot", "dovecot", "nginx", "postfix", "postgres", "roundcube", "rspamd", "valkey"];
+export const SERVICE_IMAGES: readonly ServiceName[] = ["backup", "certbot", "dovecot", "fail2ban", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"];
 /** Images only the local stack runs: stand-ins for the internet's services. Never deployed. */
 export const TEST_IMAGES = ["pebble"] as const;
 export type TestImage = (typeof TEST_IMAGES)[number];

@@ -12,6 +12,7 @@ export const ACCOUNT_IDS = {
   rspamd: { uid: 220, gid: 220 },
   postgres: { uid: 230, gid: 230 },
   valkey: { uid: 240, gid: 240 },
+  unbound: { uid: 250, gid: 250 },
   wwwData: { uid: 33, gid: 33 },
 } as const;
 
@@ -32,6 +33,8 @@ export function imageBuildArgs(topo: Pick<Topology, "mailUser">): Record<string,
     POSTGRES_GID: String(a.postgres.gid),
     VALKEY_UID: String(a.valkey.uid),
     VALKEY_GID: String(a.valkey.gid),
+    UNBOUND_UID: String(a.unbound.uid),
+    UNBOUND_GID: String(a.unbound.gid),
     VMAIL_UID: String(topo.mailUser.uid),
     VMAIL_GID: String(topo.mailUser.gid),
     VMAIL_USER: topo.mailUser.name,
@@ -51,4 +54,9 @@ export const CONFIG_FILE_OWNER: Record<ServiceName, { uid: number; gid: number }
   roundcube: { uid: 0, gid: ACCOUNT_IDS.wwwData.gid },
   nginx: { uid: 0, gid: ACCOUNT_IDS.wwwData.gid },
   certbot: { uid: 0, gid: 0 },
+  unbound: { uid: 0, gid: ACCOUNT_IDS.unbound.gid },
+  // fail2ban runs as root (it changes the host's nftables); its files are root's alone.
+  fail2ban: { uid: 0, gid: 0 },
+  // Runs as root (it reads every service's files); its files hold the repository's secrets.
+  backup: { uid: 0, gid: 0 },
 };

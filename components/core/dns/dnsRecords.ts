@@ -15,6 +15,8 @@ export const DNS_TTL = 3600;
 export const ACME_CA_DOMAIN = "letsencrypt.org";
 
 export type SrvData = { priority: number; weight: number; port: number; target: string };
+/** RFC 6698 TLSA: usage 2 (DANE-TA), selector 1 (SPKI), matching type 1 (SHA-256). */
+export type TlsaData = { usage: number; selector: number; matchingType: number; certificate: string };
 export type CaaData = { flags: number; tag: "issue" | "issuewild" | "iodef"; value: string };
 
 export type DnsRecord<V = string> = {
@@ -32,13 +34,14 @@ export type DnsRecord<V = string> = {
   | { type: "MX"; content: string; priority: number }
   | { type: "SRV"; data: SrvData }
   | { type: "CAA"; data: CaaData }
+  | { type: "TLSA"; data: TlsaData }
 );
 
 export interface DnsInputs<V> {
   ipv4: V;
   ipv6: V;
-  /** The DKIM TXT content (see dkimTxtContent) for a domain. */
-  dkimTxt: (domain: string) => V;
+  /** The DKIM TXT content (see dkimTxtContent) of a domain's key for a selector. */
+  dkimTxt: (domain: string, selector: string) => V;
 }
 
 /** TXT content as DNS needs it: quoted strings of at most 255 bytes, joined by a space. */
@@ -80,6 +83,20 @@ export function mtaStsId(policy: string): string {
   return createHash("sha256").update(policy).digest("hex").slice(0, 20);
 }
 
+/**
+ * Inbound DANE for the mail host: DANE-TA(2) SPKI(1) SHA-256(1) of the root Let's Encrypt issues
+ * our RSA certificates under (ISRG Root X1), which Postfix presents at the end of its chain
+ * (main.cf smtpd_tls_chain_files: a DANE-TA record matches only a certificate the server sends). A root pin survives
+ * every renewal and every change of Let's Encrypt's rotating intermediates (R10-R14, E5-E9), where
+ * "3 1 1" would need the same key at every renewal and a key known to the program, and "2 1 1" on
+ * an intermediate would break whenever Let's Encrypt picks another one. The trade-off: the pin is
+ * Let's Encrypt's roots; a move of issuance to a new root (announced a year ahead) needs its hash
+ * here first. Checked against the system's CA store in test/unit/dnsRecords.test.ts.
+ */
+export const DANE_TRUST_ANCHORS = [
+  { name: "ISRG Root X1", file: "/etc/ssl/certs/ISRG_Root_X1.pem", spkiSha256: "0b9fa5a59eed715c26c1020c711b4f6ec42d58b0015e14337a39dad301c5afc3" },
+] as const;
+
 /** Extra host names nginx serves per domain, each with A/AAAA, CAA and a certificate (web-<domain>). */
 export function webHostNames(domain: string): string[] {
   return [`mta-sts.${domain}`, `autoconfig.${domain}`, `autodiscover.${domain}`];
@@ -104,6 +121,13 @@ export function dnsRecords<V>(cfg: MailConfig, inputs: DnsInputs<V>): DnsRecord<
   };
 
   hostRecords(cfg.hostname, "mail host");
+  for (const [i, ta] of DANE_TRUST_ANCHORS.entries()) {
+    records.push({
+      ...base(`${cfg.hostname}-tlsa-${i + 1}`, `_25._tcp.${cfg.hostname}`, `DANE: mail host certificates chain to ${ta.name}`),
+      type: "TLSA",
+      data: { usage: 2, selector: 1, matchingType: 1, certificate: ta.spkiSha256 },
+    });
+  }
   const seen = new Set([cfg.hostname]);
   for (const d of cfg.domains) {
     const n = d.name;
@@ -114,11 +138,21 @@ export function dnsRecords<V>(cfg: MailConfig, inputs: DnsInputs<V>): DnsRecord<
       records.push({ ...base(`${n}-mx`, n, "mail for the domain goes to the mail host"), type: "MX", content: cfg.hostname, priority: 10 });
       records.push({ ...base(`${n}-spf`, n, "SPF: only the mail host (and relay) may send"), type: "TXT", content: txtContent(spfValue(cfg)) });
     }
+    // One record per selector, keyed by it: a new selector's record is created beside the old
+    // one, which stays while dkimPrevious lists it (rotation with overlap, README "Rotate DKIM").
     records.push({
-      ...base(`${n}-dkim`, `${cfg.dkimSelector}._domainkey.${n}`, "DKIM public key"),
+      ...base(`${n}-dkim-${cfg.dkimSelector}`, `${cfg.dkimSelector}._domainkey.${n}`, "DKIM public key"),
       type: "TXT",
-      content: inputs.dkimTxt(n),
+      content: inputs.dkimTxt(n, cfg.dkimSelector),
     });
+    for (const prev of cfg.dkimPrevious) {
+      records.push({
+        // The same comment as while it signed: retiring a key changes nothing about its record.
+        ...base(`${n}-dkim-${prev.selector}`, `${prev.selector}._domainkey.${n}`, "DKIM public key"),
+        type: "TXT",
+        content: inputs.dkimTxt(n, prev.selector),
+      });
+    }
     records.push({ ...base(`${n}-dmarc`, `_dmarc.${n}`, "DMARC policy"), type: "TXT", content: txtContent(dmarcValue(d)) });
     if (d.cutover) {
       records.push({

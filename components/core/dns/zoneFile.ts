@@ -20,7 +20,8 @@ export function zoneFile(records: DnsRecord<string>[], header = "Mail stack DNS 
   return lines.join("\n");
 }
 
-function rdata(r: DnsRecord<string>): string {
+/** The record data as a zone file (and `dig +short`) writes it. */
+export function rdata(r: DnsRecord<string>): string {
   switch (r.type) {
     case "A":
     case "AAAA":
@@ -32,5 +33,7 @@ function rdata(r: DnsRecord<string>): string {
       return `${r.data.priority} ${r.data.weight} ${r.data.port} ${r.data.target === "." ? "." : `${r.data.target}.`}`;
     case "CAA":
       return `${r.data.flags} ${r.data.tag} "${r.data.value}"`;
+    case "TLSA":
+      return `${r.data.usage} ${r.data.selector} ${r.data.matchingType} ${r.data.certificate}`;
   }
 }

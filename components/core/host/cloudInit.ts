@@ -1,7 +1,7 @@
 // Renders the mail host's cloud-init user data from files/cloud-init/user-data.yaml: Docker from
 // Debian's docker.io package with the userland proxy off, the Hetzner volume mounted at
 // /srv/mail through its stable /dev/disk/by-id path, the Pulumi-generated SSH host key, sshd's
-// MaxStartups, and the IPv6 egress rule. No admin keys: those go over SSH on every server.
+// MaxStartups, the IPv6 egress rule, and the container guard (nftables). No admin keys: those go over SSH on every server.
 // Pure: values in, YAML text out; it never creates a resource.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import type { MailConfig } from "../config/config";
 import { renderFile } from "../render/template";
 import { productionTopology, VOLUME_MOUNT } from "../topology";
 import { DOCKER_DAEMON_CONFIG } from "./dockerNetwork";
+import { GUARD_FILE, GUARD_UNIT, GUARD_UNIT_NAME, guardRuleset } from "./hostFirewall";
 import { FILES_DIR } from "../paths";
 
 export interface CloudInitInputs {
@@ -45,7 +46,11 @@ export function cloudInitUserData(cfg: MailConfig, inputs: CloudInitInputs): str
     volumeDevice: volumeDevicePath(inputs.volumeId),
     volumeMount: VOLUME_MOUNT,
     ipv6Address: inputs.ipv6Address,
-    containerIpv6Subnet: productionTopology.network.ipv6Subnet ?? "",
+    containerIpv6Subnet: productionTopology.networks.mail.ipv6Subnet ?? "",
     ipv6EgressScript: indent(readFileSync(join(FILES_DIR, "cloud-init/ipv6-egress.sh"), "utf8"), 6),
+    guardFile: GUARD_FILE,
+    guardUnitName: GUARD_UNIT_NAME,
+    guardRuleset: indent(guardRuleset(productionTopology), 6),
+    guardUnit: indent(GUARD_UNIT, 6),
   });
 }

@@ -2,7 +2,8 @@
 // local runner uses (local/cli.ts): wait until PostgreSQL accepts TCP connections, then roles.sql
 // in the default database, `\connect mail`, schema.sql, and the mailbox sync SQL, all in one psql
 // session inside the postgres container as the postgres OS user (pg_hba allows only peer login on
-// the socket for it). roles.sql and schema.sql are idempotent, so rerunning all three is safe.
+// the socket for it). Then, when Dovecot runs, its auth cache is flushed, so a password the sync
+// replaced stops working at once instead of up to auth_cache_ttl later. roles.sql and schema.sql are idempotent, so rerunning all three is safe.
 // Secrets (role passwords in roles.sql, password hashes in the sync SQL) reach psql only through
 // its stdin: roles.sql is read from the pushed host file, the sync SQL from this command's stdin.
 // Pure: builds shell text; it never runs anything and never writes SQL itself.
@@ -15,6 +16,8 @@ export const MAIL_DATABASE = "mail";
 export interface DatabaseSetupOptions {
   /** Name of the postgres container. */
   container: string;
+  /** Name of the dovecot container, whose auth cache is flushed after the sync when it runs. */
+  dovecotContainer?: string;
   /** Host folder holding the pushed roles.sql and schema.sql. */
   configDir?: string;
   /** How long to wait for PostgreSQL, in seconds (first start runs initdb first). */
@@ -37,7 +40,8 @@ export function databaseSetupScript(topo: Topology, opts: DatabaseSetupOptions):
   const poll = opts.pollSeconds ?? 2;
   const attempts = Math.max(1, Math.ceil((opts.timeoutSeconds ?? 180) / poll));
   const c = opts.container;
-  for (const [what, v] of [["container", c], ["config dir", dir]] as const) {
+  const d = opts.dovecotContainer;
+  for (const [what, v] of [["container", c], ["config dir", dir], ["dovecot container", d ?? "x"]] as const) {
     if (!/^[A-Za-z0-9._\/-]+$/.test(v)) throw new Error(`${what} "${v}" has characters a shell command cannot take unquoted`);
   }
   const port = topo.internal.postgres.port;
@@ -55,5 +59,8 @@ export function databaseSetupScript(topo: Topology, opts: DatabaseSetupOptions):
     // Line breaks between the parts: a file without a final newline must not swallow the next line.
     `{ cat '${dir}/roles.sql'; printf '\\n\\\\connect ${MAIL_DATABASE}\\n'; cat '${dir}/schema.sql'; echo; cat; } |`,
     `  docker exec -i -u postgres ${c} psql --no-psqlrc --quiet -v ON_ERROR_STOP=1 -d postgres`,
+    ...(d === undefined
+      ? []
+      : [`if [ "$(docker inspect -f '{{.State.Running}}' ${d} 2>/dev/null)" = true ]; then docker exec ${d} doveadm auth cache flush >/dev/null; fi`]),
   ].join("\n") + "\n";
 }

@@ -3,12 +3,15 @@
 // Junk-learning hook with its Rspamd controller password. Pure: reads templates from
 // files/dovecot/, never writes.
 import type { MailConfig } from "../config/config";
-import { CONTAINER_PORTS, type Topology } from "../topology";
+import { CONTAINER_PORTS, dovecotSocket, type Topology } from "../topology";
 import type { RenderedFile } from "./render";
 import { curlQuote, dovecotString } from "./quote";
 import type { ServiceSecrets } from "./secrets";
 import { renderSpecs } from "./spec";
 import type { TemplateValues } from "./template";
+
+/** How much Trash may hold beyond a full quota, so deleting (moving to Trash) still works. */
+export const TRASH_ALLOWANCE = "100M";
 
 export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const pg = topo.internal.postgres;
@@ -28,16 +31,18 @@ export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
     imapPort: CONTAINER_PORTS.imap,
     imapsPort: CONTAINER_PORTS.imaps,
     sievePort: CONTAINER_PORTS.sieve,
-    // Dovecot listens on the ports; the hosts appear in the keep-in-sync notes for Postfix.
-    lmtpHost: topo.internal.lmtp.host,
-    lmtpPort: topo.internal.lmtp.port,
-    saslHost: topo.internal.sasl.host,
-    saslPort: topo.internal.sasl.port,
-    quotaPolicyHost: topo.internal.quotaPolicy.host,
-    quotaPolicyPort: topo.internal.quotaPolicy.port,
+    socketDir: topo.paths.postfixDovecotSockets,
+    lmtpSocket: dovecotSocket(topo, "lmtp"),
+    saslSocket: dovecotSocket(topo, "sasl"),
+    quotaPolicySocket: dovecotSocket(topo, "quotaPolicy"),
+    trustedNetworks: topo.networks.mailaccess.ipv4Subnet,
+    authFailureLog: topo.paths.authFailureLog,
     postmasterAddress: `postmaster@${cfg.domains[0].name}`,
     controllerHost: topo.internal.rspamdController.host,
     controllerPort: topo.internal.rspamdController.port,
+    internalSubmissionHost: topo.internal.internalSubmission.host,
+    internalSubmissionPort: topo.internal.internalSubmission.port,
+    trashAllowance: TRASH_ALLOWANCE,
   };
   return renderSpecs([
     { service: "dovecot", template: "dovecot/dovecot.conf", values },
@@ -50,6 +55,8 @@ export function dovecotFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Top
       values: { pgHost: pg.host, pgPort: pg.port, mailDbPassword: dovecotString(secrets.mailDbPassword, "mailDbPassword") },
     },
     { service: "dovecot", template: "dovecot/sieve/dedupe.sieve", values: {} },
+    { service: "dovecot", template: "dovecot/sieve/spam-to-junk.sieve", values: {} },
+    { service: "dovecot", template: "dovecot/quota-warning.sh", mode: 0o755, values },
     { service: "dovecot", template: "dovecot/sieve/report-spam.sieve", values: {} },
     { service: "dovecot", template: "dovecot/sieve/report-ham.sieve", values: {} },
     { service: "dovecot", template: "dovecot/sieve/rspamd-learn.sh", mode: 0o755, values },

@@ -9,21 +9,25 @@ import type { ServiceSecrets } from "./secrets";
 import { renderSpecs } from "./spec";
 
 export function postgresFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
-  const net = topo.network;
-  const v6 = net.ipv6Subnet === undefined ? [] : [`host    mail       mailserver  ${net.ipv6Subnet}  scram-sha-256`, `host    roundcube  roundcube   ${net.ipv6Subnet}  scram-sha-256`];
   return renderSpecs([
     {
       service: "postgres",
       template: "postgres/postgresql.conf",
       values: { hostname: cfg.hostname, port: topo.internal.postgres.port, configDir: topo.configDirs.postgres },
     },
-    { service: "postgres", template: "postgres/pg_hba.conf", values: { clientNet4: net.ipv4Subnet, clientNet6Lines: v6.join("\n") } },
+    // IPv4 only: the database networks are internal and have no IPv6 (topology.ts).
+    { service: "postgres", template: "postgres/pg_hba.conf", values: { mailDbNet: topo.networks.maildb.ipv4Subnet, webmailDbNet: topo.networks.webmaildb.ipv4Subnet, backupDbNet: topo.networks.backupdata.ipv4Subnet } },
     {
       service: "postgres",
       template: "postgres/roles.sql",
       secret: true,
       mode: 0o640,
-      values: { mailDbPassword: sqlString(secrets.mailDbPassword), roundcubeDbPassword: sqlString(secrets.roundcubeDbPassword) },
+      values: {
+        mailDbPassword: sqlString(secrets.mailDbPassword),
+        roundcubeDbPassword: sqlString(secrets.roundcubeDbPassword),
+        mailPasswordDbPassword: sqlString(secrets.mailPasswordDbPassword),
+        backupDbPassword: sqlString(secrets.backupDbPassword),
+      },
     },
     { service: "postgres", template: "postgres/schema.sql", values: {} },
     // 0640 group postgres: initdb runs as postgres and reads it once, when the cluster is new.

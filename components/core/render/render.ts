@@ -6,13 +6,16 @@ import type { MailConfig } from "../config/config";
 import type { ServiceName, Topology } from "../topology";
 import { certbotFiles } from "./certbot";
 import { dovecotFiles } from "./dovecot";
+import { fail2banFiles } from "./fail2ban";
 import { nginxFiles } from "./nginx";
 import { postfixFiles } from "./postfix";
 import { postgresFiles } from "./postgres";
 import { roundcubeFiles } from "./roundcube";
 import { rspamdFiles } from "./rspamd";
 import type { ServiceSecrets } from "./secrets";
+import { unboundFiles } from "./unbound";
 import { valkeyFiles } from "./valkey";
+import { backupFiles } from "./backup";
 
 export interface RenderedFile {
   service: ServiceName;
@@ -27,7 +30,7 @@ export interface RenderedFile {
 
 type Renderer = (cfg: MailConfig, secrets: ServiceSecrets, topo: Topology) => RenderedFile[];
 
-const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles];
+const RENDERERS: readonly Renderer[] = [postfixFiles, dovecotFiles, rspamdFiles, valkeyFiles, postgresFiles, nginxFiles, roundcubeFiles, certbotFiles, unboundFiles, fail2banFiles, backupFiles];
 
 export function renderServiceFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   const files = RENDERERS.flatMap((render) => render(cfg, secrets, topo));

@@ -19,8 +19,11 @@ export const ROUNDCUBE_SCRIPT = "/var/lib/roundcube/public_html/index.php";
 /** host:port, with brackets around an IPv6 address (a URL authority, or nginx's fastcgi_pass). */
 export const hostPort = (e: Endpoint): string => (e.host.includes(":") ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`);
 
-/** Plugins enabled, all from Debian's roundcube-plugins. */
-export const ROUNDCUBE_PLUGINS = ["archive", "managesieve", "zipdownload"] as const;
+/**
+ * Plugins enabled: Debian's roundcube-plugins, and mailstack_client_ip from our image
+ * (files/images/roundcube/mailstack_client_ip.php: the browser's address to Dovecot).
+ */
+export const ROUNDCUBE_PLUGINS = ["archive", "mailstack_client_ip", "managesieve", "password", "zipdownload"] as const;
 
 export function roundcubeFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topology): RenderedFile[] {
   if (secrets.roundcubeDesKey.length !== 24) {
@@ -30,6 +33,8 @@ export function roundcubeFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: T
   const pg = topo.internal.postgres;
   // Roundcube parses the DSN as a URL: the password is percent-encoded, then PHP-quoted.
   const dsn = `pgsql://roundcube:${encodeURIComponent(oneLine(secrets.roundcubeDbPassword, "roundcubeDbPassword"))}@${hostPort(pg)}/roundcube`;
+  // The password plugin's own login: role mailpassword in the mail database (schema.sql).
+  const passwordDsn = `pgsql://mailpassword:${encodeURIComponent(oneLine(secrets.mailPasswordDbPassword, "mailPasswordDbPassword"))}@${hostPort(pg)}/mail`;
   return renderSpecs([
     {
       service: "roundcube",
@@ -40,6 +45,7 @@ export function roundcubeFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: T
       values: {
         hostname: cfg.hostname,
         dbDsn: phpQuoted(dsn),
+        passwordDbDsn: phpQuoted(passwordDsn),
         trustedCa: phpQuoted(topo.paths.webmailTrustedCa),
         imapHost: topo.internal.imapForWebmail.host,
         imapPort: topo.internal.imapForWebmail.port,

@@ -1,13 +1,22 @@
-// Rspamd's rendered files: its local.d overrides (milter proxy, controller, Valkey, greylisting,
-// Bayes, headers, DKIM and ARC signing) and one DKIM private key per domain. Pure: reads
+// Rspamd's rendered files: its local.d overrides (milter proxy, controller, Valkey with its
+// password, greylisting, Bayes, headers, DKIM and ARC signing, per-mailbox send limits) and one
+// DKIM private key per domain. Pure: reads
 // templates from files/rspamd/, never writes.
 import type { MailConfig } from "../config/config";
-import type { Topology } from "../topology";
+import { internalSubmissionNetworks, resolverAddress, type Topology } from "../topology";
+import { INTERNAL_MILTER_NAME } from "./postfix";
 import type { RenderedFile } from "./render";
 import { rspamdPasswordHash } from "./rspamdPassword";
+import { ratelimitRates } from "./rspamdLimits";
+import { checkedValkeyPassword } from "./valkey";
 import type { ServiceSecrets } from "./secrets";
 import { renderSpecs, type FileSpec } from "./spec";
 import type { TemplateValues } from "./template";
+
+/** The sender of the DMARC aggregate reports the stack sends (and the only one its reports listener relays for). */
+export function dmarcReportSender(cfg: Pick<MailConfig, "domains" | "hostname">): string {
+  return `noreply-dmarc@${cfg.domains[0]?.name ?? cfg.hostname}`;
+}
 
 /** Where Rspamd finds DKIM/ARC keys, relative to its config dir: dkim/<domain>.<selector>.key */
 export const DKIM_KEY_DIR = "dkim";
@@ -19,7 +28,13 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
   const domainBlocks = cfg.domains
     .map((d) => `  ${d.name} {\n    selector = "${cfg.dkimSelector}";\n    path = "${keyDir}/${d.name}.${cfg.dkimSelector}.key";\n  }`)
     .join("\n");
-  const signing = { dkimSelector: cfg.dkimSelector, dkimKeyDir: keyDir, domainBlocks };
+  const internalNetworks = internalSubmissionNetworks(topo)
+    .map((n) => `"${n.replace(/[[\]]/g, "")}"`)
+    .join(", ");
+  const mail = topo.networks.mail;
+  const reportNetworks = [mail.ipv4Subnet, ...(mail.ipv6Subnet !== undefined ? [mail.ipv6Subnet] : [])].map((n) => `"${n}"`);
+  const signNetworks = [internalNetworks, ...reportNetworks].join(", ");
+  const signing = { dkimSelector: cfg.dkimSelector, dkimKeyDir: keyDir, domainBlocks, signNetworks, internalNetworks };
   const local = topo.kind === "local";
   const files = renderSpecs([
     { service: "rspamd", template: "rspamd/README.conf", values: { hostname: cfg.hostname, configDir: dir } },
@@ -32,13 +47,19 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     }),
     ld("options.inc", {
       localAddrs: topo.mynetworks.map((n) => `"${n.replace(/[[\]]/g, "")}"`).join(", "),
-      // The local stack has no internet: a resolver on the container's loopback, where nothing
-      // listens, fails at once instead of timing out on every lookup.
-      dnsNameserverLine: local ? 'nameserver = ["127.0.0.1:53"];' : "# the container's resolver",
+      // The stack's own validating resolver (files/unbound), asked directly: DNSBL answers are
+      // meant for our address, and on the local stack it answers from local data only.
+      dnsNameserverLine: `nameserver = ["${resolverAddress(topo)}:53"];`,
     }),
     ld("fuzzy_check.conf", { fuzzyEnabled: local ? "false" : "true" }),
     ld("logging.inc"),
-    ld("redis.conf", { valkeyHost: topo.internal.valkey.host, valkeyPort: topo.internal.valkey.port }),
+    // 0640 root:rspamd: it holds Valkey's password.
+    {
+      ...ld("redis.conf", { valkeyHost: topo.internal.valkey.host, valkeyPort: topo.internal.valkey.port, valkeyPassword: checkedValkeyPassword(secrets.valkeyPassword) }),
+      secret: true,
+      mode: 0o640,
+    },
+    ld("ratelimit.conf", { rates: ratelimitRates(cfg) }),
     ld("classifier-bayes.conf"),
     ld("greylist.conf", {
       greylistingEnabled: topo.greylisting ? "true" : "false",
@@ -49,6 +70,21 @@ export function rspamdFiles(cfg: MailConfig, secrets: ServiceSecrets, topo: Topo
     ld("milter_headers.conf"),
     ld("dkim_signing.conf", signing),
     ld("arc.conf", signing),
+    ld("settings.conf", { internalMilterName: INTERNAL_MILTER_NAME, internalNetworks }),
+    ld("multimap.conf"),
+    ld("hosted-domains.map", { hostedDomains: cfg.domains.map((d) => d.name).join("\n") }),
+    ld("force_actions.conf"),
+    ld("dmarc.conf", {
+      reportingEnabled: cfg.reports.sendDmarc ? "true" : "false",
+      reportSender: dmarcReportSender(cfg),
+      reportDomain: cfg.domains[0]?.name ?? cfg.hostname,
+      orgName: cfg.hostname,
+      hostname: cfg.hostname,
+      smtpHost: topo.internal.reportsSmtp.host,
+      smtpPort: topo.internal.reportsSmtp.port,
+    }),
+    ld("policies_group.conf"),
+    { service: "rspamd", template: "rspamd/lua.local.d/mailstack.lua", values: {} },
   ]);
   for (const d of cfg.domains) {
     const key = secrets.dkimPrivateKeys[d.name];

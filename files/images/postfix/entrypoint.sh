@@ -27,5 +27,21 @@ if [ "${1:-}" = "check" ]; then
   exit 0
 fi
 check
+# postsrsd (SRS, files/postfix/postsrsd.env) on loopback. Its secret is made once and kept on the
+# volume (/var/lib/postfix), so the SRS addresses in bounces of earlier forwards stay valid.
+secret=/var/lib/postfix/postsrsd.secret
+if [ ! -s "$secret" ]; then
+  (umask 077; head -c 32 /dev/urandom | base64 > "$secret.tmp" && mv "$secret.tmp" "$secret")
+fi
+# Owned by postfix like everything in its data directory (postfix check insists); postsrsd reads
+# it as root before it drops to its own user.
+chown postfix:postfix "$secret"
+set -a
+# shellcheck source=/dev/null
+. /config/postsrsd.env
+set +a
+postsrsd -e -s "$secret" -u postsrsd -D
+# Recipients' MTA-STS policies for Postfix's TLS policy lookups (files/postfix/mta-sts-daemon.yml).
+mta-sts-daemon -c /config/mta-sts-daemon.yml -u nobody -g nogroup &
 # postfix start-fg: the master runs in the foreground as this container's main process.
 exec postfix start-fg

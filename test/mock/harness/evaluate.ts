@@ -114,6 +114,22 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { name: inputs.name };
     case "command:remote:Command":
       return { stdout: "", stderr: "" };
+    case "cloudflare:index/zoneDnssec:ZoneDnssec": {
+      // The API's shape (algorithm 13, ECDSA P-256, SHA-256 digest), with a digest per zone.
+      const digest = hash(`ds::${String(inputs.zoneId)}`, 64).toUpperCase();
+      return {
+        algorithm: "13",
+        digest,
+        digestAlgorithm: "SHA256",
+        digestType: "2",
+        ds: `${name.split("#")[0]}. 3600 IN DS 2371 13 2 ${digest}`,
+        flags: 257,
+        keyTag: 2371,
+        keyType: "ECDSAP256SHA256",
+        modifiedOn: "2026-01-01T00:00:00Z",
+        publicKey: Buffer.from(`dnskey-${h}`).toString("base64"),
+      };
+    }
     default:
       return {};
   }
@@ -239,6 +255,10 @@ async function main(): Promise<void> {
   if (request.relayPassword !== undefined) {
     config[`${PROJECT}:relayPassword`] = request.relayPassword;
     secretKeys.push(`${PROJECT}:relayPassword`);
+  }
+  for (const [k, v] of Object.entries(request.secrets ?? {})) {
+    config[`${PROJECT}:${k}`] = v;
+    secretKeys.push(`${PROJECT}:${k}`);
   }
   pulumi.runtime.setAllConfig(config, secretKeys);
 

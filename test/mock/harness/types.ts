@@ -13,6 +13,8 @@ export interface EvaluateRequest {
   /** Stack config without the `mailstack:` prefix; objects are JSON-encoded like the CLI does. */
   config: Record<string, unknown>;
   relayPassword?: string;
+  /** Other `mailstack:` secrets by key (backupPassword, alertWebhookUrl, ...), set as secrets. */
+  secrets?: Record<string, string>;
   /**
    * Adds resources with a deliberately unmarked secret (proves the leak check works): one with
    * the secret in plain text, one with it inside a push script (base64, wrapped).

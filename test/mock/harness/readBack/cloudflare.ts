@@ -57,6 +57,9 @@ function canonicalIpv6(ip: string): string {
 function dataContent(type: unknown, data: Props): string {
   if (type === "CAA") return `${String(data.flags)} ${String(data.tag)} "${String(data.value)}"`;
   if (type === "SRV") return `${String(data.weight)} ${String(data.port)} ${String(data.target)}`;
+  // TLSA: the API's content is the four fields of the RR, space separated (dns/record.go
+  // TLSARecord: content "Formatted TLSA content. See 'data' to set TLSA properties.").
+  if (type === "TLSA") return `${String(data.usage)} ${String(data.selector)} ${String(data.matchingType)} ${String(data.certificate)}`;
   return "";
 }
 
@@ -130,4 +133,17 @@ export const dnsRecord: ResourceModel = {
     },
     data: dataChanged,
   },
+};
+
+/**
+ * cloudflare_zone_dnssec (internal/services/zone_dnssec/{schema,resource}.go): Create and Read store
+ * the API's answer as is (apijson.Unmarshal into the model), `status` included, which the API
+ * reports as "pending" until the registrar publishes the DS record ("active" after that); the
+ * program therefore ignores later changes of `status` (components/dns.ts). zone_id RequiresReplace;
+ * everything but zone_id, status, dnssec_multi_signer and dnssec_presigned is Computed.
+ */
+export const zoneDnssec: ResourceModel = {
+  readBack: (inputs, computed) => ({ ...inputs, ...computed, status: "pending" }),
+  computed: ["algorithm", "digest", "digestAlgorithm", "digestType", "ds", "flags", "keyTag", "keyType", "modifiedOn", "publicKey"],
+  replaceOnChanges: ["zoneId"],
 };

@@ -170,6 +170,10 @@ export const container: ResourceModel = {
     labels: (o, n) => !setEqual(o, n),
     envs: (o, n) => !setEqual(o, n),
     networksAdvanced: (o, n) => !setEqual(o, n),
+    // resource_docker_container.go: dns, dns_opts and dns_search are TypeSet.
+    dns: (o, n) => !setEqual(o, n),
+    dnsOpts: (o, n) => !setEqual(o, n),
+    dnsSearches: (o, n) => !setEqual(o, n),
   },
 };
 

@@ -17,6 +17,7 @@ const MODELS: Record<string, ResourceModel> = {
   "hcloud:index/firewallAttachment:FirewallAttachment": hcloud.firewallAttachment,
   "hcloud:index/rdns:Rdns": hcloud.rdns,
   "cloudflare:index/dnsRecord:DnsRecord": cloudflare.dnsRecord,
+  "cloudflare:index/zoneDnssec:ZoneDnssec": cloudflare.zoneDnssec,
   "tls:index/privateKey:PrivateKey": keys.privateKey,
   "random:index/randomPassword:RandomPassword": keys.randomPassword,
   "command:remote:Command": commandModels.command,
