@@ -1,5 +1,6 @@
-// The containers on the VM's Docker engine, reached through a docker.Provider over ssh://: the
-// service networks (one per edge of the isolation graph, topology.ts NETWORK_NAMES) and one
+// The containers on the mail host's Docker engine, reached through a docker.Provider (over ssh://
+// on the VM, at unix:// on an existing host that is this machine): the service networks (one per
+// edge of the isolation graph, topology.ts NETWORK_NAMES) and one
 // container per service, each from the one container description
 // (components/core/containers/containerSpecs.ts) that the local stack also runs, with the image
 // our ImageBuilds built on the VM. Each container carries the content hash of its own rendered
@@ -10,17 +11,16 @@
 // (ContainerSpec.waitsFor). It never renders or pushes files, builds no image, and never touches
 // the server or DNS.
 import { createHash } from "node:crypto";
-import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { MailConfig } from "./core/config/config";
 import { CONFIG_HASH_LABEL, containerSpecs, SERVICE_LABEL, type ContainerSpec } from "./core/containers/containerSpecs";
 import { dataDirs } from "./core/containers/hostLayout";
 import type { ImagePlans } from "./core/containers/images";
-import { dockerHealthcheck, dockerPortsInReadBackOrder, serverIdentityLabel } from "./core/containers/providerShapes";
+import { dockerHealthcheck, dockerPortsInReadBackOrder, qualifiedImageReference, serverIdentityLabel } from "./core/containers/providerShapes";
 import { guardInstallScript } from "./core/host/hostFirewall";
 import { NETWORK_NAMES, type NetworkName, type ServiceName, type Topology } from "./core/topology";
-import { connectionOf, type SshAccess } from "./sshConnection";
+import type { HostAccess } from "./hostAccess";
 
 export interface ContainersArgs {
   /** Validated stack config (the web names of the certificates). */
@@ -31,13 +31,22 @@ export interface ContainersArgs {
   plans: ImagePlans;
   /** Per service image: the command that built it on the VM. */
   imageBuilds: Record<ServiceName, { build: pulumi.Resource }>;
-  /** SSH access to the VM (host key pinned). */
-  ssh: SshAccess;
-  /** ssh options for the Docker provider, and the local command that wrote the files they name. */
-  dockerSsh: { sshOpts: string[]; written: pulumi.Resource };
-  /** Cloud-init is done: Docker runs, the volume is mounted. */
-  serverReady: pulumi.Resource;
-  /** The Hetzner server id (MailServer.id): in every trigger and as a label on every Docker resource. */
+  /** Where host steps run (the data folders): the VM over SSH, or this machine. */
+  host: HostAccess;
+  /**
+   * The Docker provider: its name, the engine's address (ssh://root@<ip> on the VM), ssh options
+   * (VM: the key and known_hosts files LocalSshAccess wrote) and what must exist before it is used.
+   */
+  docker: { name: string; host: pulumi.Input<string>; sshOpts?: string[]; ready: pulumi.Resource[] };
+  /**
+   * How containers are written for this engine: the log driver (unset: the engine's default;
+   * podman has no "local") and whether image references are written fully qualified (an existing
+   * host, which may run podman; see qualifiedImageReference).
+   */
+  engine?: ContainerEngineOptions;
+  /** VM only: cloud-init is done (Docker runs, the volume is mounted). */
+  serverReady?: pulumi.Resource;
+  /** The host's identity (the Hetzner server id on the VM): in every trigger and as a label on every Docker resource. */
   serverId: pulumi.Input<string>;
   /** Per service: its config push (the container is created after it) and its files' hash. */
   configs: Record<ServiceName, { push: pulumi.Resource; contentHash: pulumi.Output<string> }>;
@@ -55,39 +64,47 @@ export class Containers extends pulumi.ComponentResource {
 
   constructor(name: string, args: ContainersArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mailstack:index:Containers", name, {}, opts);
-    const { topology, ssh } = args;
+    const { topology } = args;
+    const serverReady = args.serverReady ? [args.serverReady] : [];
     const child = { parent: this };
     const specs = containerSpecs(args.cfg, topology, args.plans).filter((s) => !s.testOnly);
 
-    // Runs the system ssh with the key and known_hosts files LocalSshAccess wrote; an unknown host
-    // key fails. dependsOn holds the provider (and so every Docker step) until those files exist
-    // and cloud-init has started Docker: the SDK registers a resource only after its dependencies.
+    // On the VM it runs the system ssh with the key and known_hosts files LocalSshAccess wrote; an
+    // unknown host key fails. dependsOn holds the provider (and so every Docker step) until those
+    // files exist and cloud-init has started Docker: the SDK registers a resource only after its
+    // dependencies.
     const provider = new docker.Provider(
-      "vm-docker",
-      { host: pulumi.interpolate`ssh://root@${ssh.host}`, sshOpts: args.dockerSsh.sshOpts },
-      { ...child, dependsOn: [args.serverReady, args.dockerSsh.written] },
+      args.docker.name,
+      { host: args.docker.host, ...(args.docker.sshOpts !== undefined ? { sshOpts: args.docker.sshOpts } : {}) },
+      { ...child, dependsOn: [...serverReady, ...args.docker.ready] },
     );
     const onVm = { ...child, provider };
 
-    const prepare = new command.remote.Command(
+    const prepare = args.host.run(
       "prepare-volume",
       {
-        connection: connectionOf(ssh),
         create: "sh -s",
         stdin: ["set -eu", ...dataDirs(topology).map((d) => `install -d -m ${d.mode} -o ${d.uid} -g ${d.gid} '${d.path}'`)].join("\n") + "\n",
         triggers: [args.serverId],
       },
-      { ...child, dependsOn: [args.serverReady] },
+      { ...child, dependsOn: serverReady },
     );
 
     // The container guard (no metadata service, no routing between the networks) on a server of
-    // any age, before any container runs; cloud-init installed it on new servers already.
+    // any age, before any container runs; cloud-init installed it on new servers already. VM only:
+    // the guard is nftables rules of ours on the VM; an existing host's firewall is the operator's,
+    // so there it is skipped (Docker's own isolation of bridge networks still applies).
     const guardScript = guardInstallScript(topology);
-    const guard = new command.remote.Command(
-      "container-guard",
-      { connection: connectionOf(ssh), create: "sh -s", stdin: guardScript, triggers: [createHash("sha256").update(guardScript).digest("hex"), args.serverId] },
-      { ...child, dependsOn: [args.serverReady] },
-    );
+    const guard =
+      args.host.kind === "vm"
+        ? [
+            args.host.run(
+              "container-guard",
+              { create: "sh -s", stdin: guardScript, triggers: [createHash("sha256").update(guardScript).digest("hex"), args.serverId] },
+              { ...child, dependsOn: serverReady },
+            ),
+          ]
+        : [];
 
     const networks = Object.fromEntries(
       NETWORK_NAMES.map((n) => {
@@ -104,18 +121,28 @@ export class Containers extends pulumi.ComponentResource {
             ipamConfigs: [{ subnet: net.ipv4Subnet }, ...(net.ipv6Subnet !== undefined ? [{ subnet: net.ipv6Subnet }] : [])],
             labels: [serverIdentityLabel(args.serverId)],
           },
-          // The name is fixed: the old network must go before the new one is created.
-          { ...onVm, deleteBeforeReplace: true },
+          // The name is fixed: the old network must go before the new one is created. ipamOptions is
+          // never set here, but the provider stores what the engine reports after creating the network
+          // (podman: {driver: "host-local"}; Docker Engine: nothing), and the field forces replacement:
+          // without ignoreChanges every later `up` on podman would replace the network and, through
+          // its name, every container (measured with the real provider, test/engine/existingHost.test.ts).
+          { ...onVm, deleteBeforeReplace: true, ignoreChanges: ["ipamOptions"] },
         );
         return [n, resource];
       }),
     ) as Record<NetworkName, docker.Network>;
-    // Docker adds its own NAT rules for a new network; put the mail host's IPv6 SNAT back first.
-    const egress = new command.remote.Command(
-      "ipv6-egress",
-      { connection: connectionOf(ssh), create: "systemctl restart mailstack-ipv6-egress.service", triggers: [networks.mail.id] },
-      { ...child, dependsOn: [networks.mail] },
-    );
+    // Docker adds its own NAT rules for a new network; put the VM's IPv6 SNAT back first. An
+    // existing host has no such unit of ours: its IPv6 egress is the operator's.
+    const egress =
+      args.host.kind === "vm"
+        ? [
+            args.host.run(
+              "ipv6-egress",
+              { create: "systemctl restart mailstack-ipv6-egress.service", triggers: [networks.mail.id] },
+              { ...child, dependsOn: [networks.mail] },
+            ),
+          ]
+        : [];
     const networkNames = Object.fromEntries(NETWORK_NAMES.map((n) => [topology.networks[n].name, networks[n].name]));
 
     const containers: Partial<Record<ServiceName, docker.Container>> = {};
@@ -132,12 +159,12 @@ export class Containers extends pulumi.ComponentResource {
       });
       containers[service] = new docker.Container(
         service,
-        containerArgs(spec, networkNames, config.contentHash, args.serverId),
+        containerArgs(spec, networkNames, config.contentHash, args.serverId, args.engine),
         // Named containers and published ports cannot exist twice: delete the old one first.
         {
           ...onVm,
           deleteBeforeReplace: true,
-          dependsOn: [prepare, egress, guard, config.push, args.imageBuilds[service].build, ...waits, ...Object.values(networks)],
+          dependsOn: [prepare, ...egress, ...guard, config.push, args.imageBuilds[service].build, ...waits, ...Object.values(networks)],
         },
       );
       if (service === "postgres") database = args.databaseSetup(containers.postgres as docker.Container);
@@ -145,6 +172,11 @@ export class Containers extends pulumi.ComponentResource {
     this.containers = containers as Record<ServiceName, docker.Container>;
     this.registerOutputs({});
   }
+}
+
+export interface ContainerEngineOptions {
+  logDriver?: string;
+  qualifiedImages?: boolean;
 }
 
 /**
@@ -157,12 +189,13 @@ export function containerArgs(
   networkNames: Record<string, pulumi.Input<string>>,
   configHash: pulumi.Input<string>,
   serverId: pulumi.Input<string>,
+  engine: ContainerEngineOptions = {},
 ): docker.ContainerArgs {
   const h = spec.healthcheck;
   return {
     name: spec.name,
     hostname: spec.service,
-    image: spec.imageTag,
+    image: engine.qualifiedImages === true ? qualifiedImageReference(spec.imageTag) : spec.imageTag,
     restart: spec.restart,
     envs: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
     ...(spec.command !== undefined ? { command: spec.command } : {}),
@@ -183,6 +216,6 @@ export function containerArgs(
     healthcheck: dockerHealthcheck(h.test, h),
     stopTimeout: spec.stopTimeoutSeconds,
     labels: [{ label: CONFIG_HASH_LABEL, value: configHash }, { label: SERVICE_LABEL, value: spec.service }, serverIdentityLabel(serverId)],
-    logDriver: "local",
+    ...(engine.logDriver !== undefined ? { logDriver: engine.logDriver } : {}),
   };
 }

@@ -11,7 +11,8 @@ import { adoptionImportId, zoneChecked } from "./zoneCheck";
 export interface MailDnsArgs {
   cfg: MailConfig;
   ipv4: pulumi.Output<string>;
-  ipv6: pulumi.Output<string>;
+  /** undefined: no AAAA records (an existing host without IPv6). */
+  ipv6: pulumi.Output<string> | undefined;
   /** DKIM public keys (PEM) by "<domain> <selector>": the signing selector's and earlier ones'. */
   dkimPublicKeys: Readonly<Record<string, pulumi.Output<string>>>;
 }
@@ -33,7 +34,10 @@ export class MailDns extends pulumi.ComponentResource {
       if (pem === undefined) throw new Error(`no DKIM key for ${domain} (selector ${selector})`);
       return pem.apply(dkimTxtContent);
     };
-    this.records = dnsRecords<pulumi.Output<string>>(args.cfg, { ipv4: args.ipv4, ipv6: args.ipv6, dkimTxt: dkim });
+    const ipv6 = args.ipv6;
+    this.records = dnsRecords<pulumi.Output<string>>(args.cfg, { ipv4: args.ipv4, ipv6: ipv6 ?? pulumi.output(""), dkimTxt: dkim }).filter(
+      (r) => ipv6 !== undefined || r.type !== "AAAA",
+    );
     // No record is sent to Cloudflare before the zone was checked for conflicting records.
     const checked = zoneChecked(args.cfg, this.records, this);
     const signing: pulumi.Resource[] = [];

@@ -10,26 +10,26 @@
 // `npm run mailbox -- reset-password`, which replaces the RandomPassword), so a later `pulumi up`
 // never undoes a password the user set in webmail (core/remote/mailboxSync.ts).
 import { createHash } from "node:crypto";
-import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { MailConfig } from "./core/config/config";
 import { databaseSetupScript } from "./core/remote/databaseSetup";
 import { mailboxSyncSql } from "./core/remote/mailboxSync";
 import { containerName, type Topology } from "./core/topology";
-import { connectionOf, type SshAccess } from "./sshConnection";
+import type { HostAccess } from "./hostAccess";
 
 export interface MailboxesArgs {
   cfg: MailConfig;
   topology: Topology;
-  ssh: SshAccess;
+  /** Where the sync runs: the VM over SSH, or this machine. */
+  host: HostAccess;
   /** The postgres container: the sync runs inside it. */
   database: pulumi.Resource;
   /** Name of the postgres container. */
   databaseContainer: string;
   /** Content hash of the pushed PostgreSQL files: a changed roles.sql or schema.sql reruns the setup. */
   databaseFilesHash: pulumi.Input<string>;
-  /** The Hetzner server id (MailServer.id): the setup runs again on a replaced server. */
+  /** The host's identity (the Hetzner server id on the VM): the setup runs again on a new host. */
   serverId: pulumi.Input<string>;
 }
 
@@ -37,7 +37,7 @@ export class Mailboxes extends pulumi.ComponentResource {
   /** Generated password per mailbox address (secret): the initial one, or the last operator reset. */
   readonly passwords: pulumi.Output<Record<string, string>>;
   /** Roles, databases and schema exist and the mailbox rows match the config once this completes. */
-  readonly sync: command.remote.Command;
+  readonly sync: pulumi.Resource;
 
   constructor(name: string, args: MailboxesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mailstack:index:Mailboxes", name, {}, opts);
@@ -54,17 +54,16 @@ export class Mailboxes extends pulumi.ComponentResource {
     // A hash of SQL whose only secrets are bcrypt hashes reveals nothing; unsecret so previews
     // show when the mailbox set changed.
     const sqlHash = pulumi.unsecret(sql.apply((s) => createHash("sha256").update(s).digest("hex")));
-    this.sync = new command.remote.Command(
+    this.sync = args.host.run(
       "mailbox-sync",
       {
-        connection: connectionOf(args.ssh),
         // No secret in the script: role passwords come from the pushed roles.sql, hashes on stdin.
         create: databaseSetupScript(args.topology, { container: args.databaseContainer, dovecotContainer: containerName(args.topology, "dovecot") }),
         stdin: sql,
         triggers: [sqlHash, args.databaseFilesHash, args.serverId],
         logging: "none",
       },
-      { parent: this, dependsOn: [args.database], additionalSecretOutputs: ["stdout", "stderr", "stdin"] },
+      { parent: this, dependsOn: [args.database] },
     );
     this.registerOutputs({});
   }

@@ -292,6 +292,24 @@ export const productionTopology: Topology = {
 };
 
 /**
+ * An existing Docker host (`mailstack:host`): production's containers, names and standard ports,
+ * with every host folder under the host's own data folder, and IPv4-only service networks (the
+ * VM's IPv6 source NAT is a unit of its own that an existing host does not have): the same
+ * networks as `base`, each keeping its name, subnet and internal flag, without its IPv6 subnet.
+ * `base` is for tests only, which move ports and names out of the way of what else runs on this
+ * machine.
+ */
+export function existingHostTopology(host: { dataDir: string }, base: Topology = productionTopology): Topology {
+  const networks = Object.fromEntries(
+    NETWORK_NAMES.map((n) => {
+      const { name, ipv4Subnet, internal } = base.networks[n];
+      return [n, { name, ipv4Subnet, internal }];
+    }),
+  ) as Record<NetworkName, ServiceNetwork>;
+  return { ...base, hostRoot: host.dataDir, networks };
+}
+
+/**
  * Several local stacks can run side by side on one machine (a developer's and a test run, or
  * parallel work in several checkouts): MAILSTACK_INSTANCE=n (0 to 5, default 0) moves every host
  * port up by n x 10000, and gives the containers, networks and namespace names and subnets of

@@ -4,17 +4,19 @@
 // release cycle and security lag (the Roundcube upstream image this stack once pulled lacked a
 // fix on CISA's exploited list), and a moving tag changes what runs without a change in review.
 // So: no RemoteImage pulls at all, and a container's image must be one of ours. An image id
-// (`sha256:…`) is exact and also accepted.
+// (`sha256:…`) is exact and also accepted, and so is the fully qualified form of our tag
+// (`docker.io/mailstack/<image>:<12 hex>`), which an existing host's containers are written with
+// (qualifiedImageReference: podman reads short names back qualified); it names the same local image.
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { DOCKER_CONTAINER, DOCKER_REMOTE_IMAGE } from "./types";
 
-const OURS = /^mailstack\/[a-z0-9-]+:[0-9a-f]{12}$/;
+const OURS = /^(docker\.io\/)?mailstack\/[a-z0-9-]+:[0-9a-f]{12}$/;
 const IMAGE_ID = /^sha256:[0-9a-f]{64}$/;
 
 /** Why a container's image is not one of ours, or undefined when it is. */
 export function notOursReason(ref: string): string | undefined {
   if (OURS.test(ref) || IMAGE_ID.test(ref)) return undefined;
-  if (ref.startsWith("mailstack/")) return `"${ref}" is not tagged with its content hash (mailstack/<image>:<12 hex>)`;
+  if (ref.startsWith("mailstack/") || ref.startsWith("docker.io/mailstack/")) return `"${ref}" is not tagged with its content hash (mailstack/<image>:<12 hex>)`;
   return `"${ref}" is not one of our images (files/images/<image>, tagged mailstack/<image>:<hash>)`;
 }
 

@@ -8,11 +8,11 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "@jest/globals";
+import { describe } from "@jest/globals";
 import { LocalWorkspace, PulumiCommand } from "@pulumi/pulumi/automation";
-import { REPO_ROOT } from "../../components/core/stackFile";
+import { REPO_ROOT } from "../../components/core/paths";
 import { offlineProject, PULUMI_CACHE, type OfflineProject } from "../../tools/engine/offlineCli";
-import { restoreSshAccess } from "../../tools/fleetWorkspace";
+import { restoreSshAccess } from "../../tools/fleet/workspace";
 import { engineIt, scratchDir } from "./guard";
 
 const LABEL = "OPENSSH PRIVATE KEY";

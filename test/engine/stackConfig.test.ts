@@ -6,11 +6,12 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it } from "@jest/globals";
-import { parseMailConfig } from "../../components/core/config";
-import { parseStackYaml, REPO_ROOT } from "../../components/core/stackFile";
+import { describe } from "@jest/globals";
+import { parseMailConfig } from "../../components/core/config/config";
+import { parseStackYaml } from "../../components/core/config/stackFile";
+import { REPO_ROOT } from "../../components/core/paths";
 import { offlineProject, PULUMI_BIN } from "../../tools/engine/offlineCli";
-import { customerStackFile } from "../../tools/customerFile";
+import { customerStackFile } from "../../tools/customer/stackFile";
 import { engineIt, scratchDir, FAKE_CLOUDFLARE_TOKEN, FAKE_HCLOUD_TOKEN, FAKE_RELAY_PASSWORD } from "./guard";
 
 const FAKES = [FAKE_HCLOUD_TOKEN, FAKE_CLOUDFLARE_TOKEN, FAKE_RELAY_PASSWORD];

@@ -92,6 +92,7 @@ test("(c) SSH from anywhere, stray ports, ranges and 'any' fail", async () => {
 test("(d) containers run only our own content-hash images; nothing is pulled from a registry", async () => {
   const img = (image: unknown) => violations(ourImages, fakeArgs(types.DOCKER_CONTAINER, { image }));
   assert.deepEqual(await img("mailstack/dovecot:0123456789ab"), []);
+  assert.deepEqual(await img("docker.io/mailstack/dovecot:0123456789ab"), [], "the qualified form an existing host writes");
   assert.deepEqual(await img(`sha256:${"b".repeat(64)}`), [], "an image id is exact");
   assert.deepEqual(await img(undefined), [], "unknown at preview: judged at up");
   // Upstream images, however exactly pinned, bring their own release cycle.
@@ -100,6 +101,8 @@ test("(d) containers run only our own content-hash images; nothing is pulled fro
   }
   assert.match((await img("mailstack/dovecot:latest")).join(), /not tagged with its content hash/);
   assert.match((await img("mailstack/dovecot")).join(), /not tagged with its content hash/);
+  assert.match((await img("docker.io/mailstack/dovecot:latest")).join(), /not tagged with its content hash/);
+  assert.match((await img("ghcr.io/mailstack/dovecot:0123456789ab")).join(), /not one of our images/, "another registry's mailstack/ is not ours");
   const pull = await violations(ourImages, fakeArgs(types.DOCKER_REMOTE_IMAGE, { name: "postgres:17.2" }));
   assert.match(pull.join(), /pulls postgres:17\.2 from a registry/);
 });

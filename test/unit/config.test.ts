@@ -13,7 +13,7 @@ const ZONE_B = "fedcba9876543210fedcba9876543210";
 const wire = (...parts: Buffer[]) => Buffer.concat(parts.flatMap((p) => [Buffer.from([0, 0, 0, p.length]), p]));
 const FIDO_ED25519 = `sk-ssh-ed25519@openssh.com ${wire(Buffer.from("sk-ssh-ed25519@openssh.com"), Buffer.alloc(32, 7), Buffer.from("ssh:")).toString("base64")} yubikey`;
 
-function valid(): RawMailConfig {
+function valid(): RawMailConfig & { ssh: NonNullable<RawMailConfig["ssh"]> } {
   return {
     hostname: "mail.example.com",
     acmeEmail: "postmaster@example.com",
@@ -317,6 +317,47 @@ describe("addresses other people write to must receive mail", () => {
   });
 });
 
+describe("an existing Docker host instead of the VM (mailstack:host)", () => {
+  const host = { docker: "unix:///var/run/docker.sock", dataDir: "/srv/mail/", ipv4: "203.0.113.10", ipv6: "2001:DB8:0::10" };
+
+  it("is read with canonical addresses and the default DNS; ssh is then optional", () => {
+    const { ssh: _ssh, ...raw } = valid();
+    const cfg = parseMailConfig({ ...raw, host }, { hasRelayPassword: false });
+    assert.deepEqual(cfg.host, { docker: "unix:///var/run/docker.sock", dataDir: "/srv/mail", ipv4: "203.0.113.10", ipv6: "2001:db8::10", dns: "cloudflare" });
+    assert.deepEqual(cfg.ssh, { adminKeys: [], allowFrom: [] });
+    assert.equal(parseMailConfig(valid(), { hasRelayPassword: false }).host, undefined);
+  });
+
+  it("with a zone file, says that DNSSEC (which the stack turns on at Cloudflare) is left to the operator", () => {
+    const { ssh: _ssh, ...raw } = valid();
+    raw.domains![0].dnssec = true;
+    const notices: string[] = [];
+    const cfg = parseMailConfig({ ...raw, host: { ...host, dns: "zoneFile" } }, { hasRelayPassword: false, notice: (n) => notices.push(n) });
+    assert.equal(cfg.domains.find((d) => d.name === raw.domains![0].name)?.dnssec, true);
+    assert.equal(notices.length, 1);
+    assert.match(notices[0], /^mailstack:domains\[0\]\.dnssec: DNSSEC is turned on at Cloudflare, but with host\.dns "zoneFile" this stack writes no DNS/);
+    const cloudflare: string[] = [];
+    parseMailConfig({ ...raw, host }, { hasRelayPassword: false, notice: (n) => cloudflare.push(n) });
+    assert.deepEqual(cloudflare, []);
+  });
+
+  it("without it, ssh is required as before", () => {
+    const { ssh: _ssh, ...raw } = valid();
+    assert.match(onlyProblem(raw), /^mailstack:ssh: is required; must be a mapping with adminKeys and allowFrom/);
+  });
+
+  it("refuses a remote engine, a relative folder, a bad address and server settings, all at once", () => {
+    const raw = { ...valid(), server: { type: "cx23" }, host: { docker: "ssh://root@203.0.113.10", dataDir: "srv/mail", ipv4: "203.0.113", dns: "bind" } };
+    const p = problemsOf(raw);
+    assert.equal(p.length, 5, p.join("\n"));
+    assert.match(p.find((x) => x.startsWith("mailstack:host.docker"))!, /only the engine of the machine that runs `pulumi up` is supported/);
+    assert.match(p.find((x) => x.startsWith("mailstack:host.dataDir"))!, /must be an absolute folder/);
+    assert.match(p.find((x) => x.startsWith("mailstack:host.ipv4"))!, /must be an IPv4 address/);
+    assert.match(p.find((x) => x.startsWith("mailstack:host.dns"))!, /"cloudflare" or "zoneFile"/);
+    assert.match(p.find((x) => x.startsWith("mailstack:server"))!, /remove one of the two/);
+  });
+});
+
 describe("defaults", () => {
   it("every default is the one the README's configuration reference states", () => {
     const readme = readFileSync(join(__dirname, "..", "..", "README.md"), "utf8");
@@ -327,6 +368,7 @@ describe("defaults", () => {
       ["server.type", DEFAULTS.location], ["server.type", DEFAULTS.image], ["server.volumeSizeGb", DEFAULTS.volumeSizeGb],
       ["relay.host", DEFAULTS.relayPort], ["domains[].mtaSts.mode", DEFAULTS.mtaStsMode], ["domains[].mtaSts.maxAgeDays", DEFAULTS.mtaStsMaxAgeDays],
       ["domains[].dmarc.percent", DEFAULTS.dmarcPercent], ["mailboxes[].enabled", DEFAULTS.mailboxEnabled], ["domains[].cutover", DEFAULTS.cutover],
+      ["host.dns", DEFAULTS.hostDns],
       ["domains[].dnssec", DEFAULTS.dnssec],
     ];
     for (const [key, value] of expect) assert.ok(row(key).includes(String(value)), `README row ${key} does not state ${String(value)}`);

@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { REPO_ROOT } from "../../components/core/stackFile";
+import { REPO_ROOT } from "../../components/core/paths";
 
 export const PULUMI_CACHE = process.env.MAILSTACK_PULUMI_CACHE ?? join(REPO_ROOT, ".cache", "pulumi");
 export const PULUMI_BIN = join(PULUMI_CACHE, "bin", "pulumi");
@@ -23,6 +23,13 @@ export const TEST_PASSPHRASE = "mailstack-offline-test-passphrase";
 
 export function cliBuilt(): boolean {
   return existsSync(PULUMI_BIN);
+}
+
+/** The provider plugins scripts/build-providers.sh builds, next to the CLI. */
+export const PROVIDER_PLUGINS = ["docker", "random", "tls"] as const;
+
+export function providersBuilt(): boolean {
+  return PROVIDER_PLUGINS.every((p) => existsSync(join(PULUMI_CACHE, "bin", `pulumi-resource-${p}`)));
 }
 
 export interface CliResult {
@@ -41,13 +48,26 @@ export interface OfflineProject {
   setSecret(stack: string, key: string, value: string): void;
 }
 
+/**
+ * Where the engine finds plugins without any download: the CLI's folder (the CLI, and the
+ * providers scripts/build-providers.sh builds), our policy-pack launcher (tools/engine/bin) and
+ * @pulumi/pulumi's own folder, whose
+ * pulumi-resource-pulumi-nodejs runs dynamic resources (components/hostCommand.ts). That script
+ * finds the SDK with require.resolve from its working directory, a scratch folder here: NODE_PATH
+ * points it at this repository's node_modules.
+ */
+const SDK_DIR = join(REPO_ROOT, "node_modules", "@pulumi", "pulumi");
+/** pulumi-analyzer-policy-nodejs: runs a policy pack when the CLI has no Node.js language host. */
+const LAUNCHERS = join(REPO_ROOT, "tools", "engine", "bin");
+
 /** Every PULUMI_* variable of the caller is dropped: none may point the CLI at a real backend. */
-function offlineEnv(scratch: string): Record<string, string> {
+export function offlineEnv(scratch: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("PULUMI_")) env[k] = v;
   return {
     ...env,
-    PATH: `${join(PULUMI_CACHE, "bin")}:${env.PATH ?? "/usr/bin:/bin"}`,
+    PATH: `${join(PULUMI_CACHE, "bin")}:${SDK_DIR}:${LAUNCHERS}:${env.PATH ?? "/usr/bin:/bin"}`,
+    NODE_PATH: join(REPO_ROOT, "node_modules"),
     PULUMI_HOME: join(scratch, "home"),
     PULUMI_BACKEND_URL: `file://${join(scratch, "state")}`,
     PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE,

@@ -4,6 +4,7 @@
 // set aside, and the rules about everything else still run) and reported at once, each with its
 // config path, what was found and what would be valid. Pure: no Pulumi, no I/O; the Pulumi entry,
 // the renderer, the local runner and the customer tool all call `parseMailConfig`.
+import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { bansSchema, limitsSchema, mailboxLimitsSchema, mailboxSendLimits, normaliseBans, normaliseLimits, type BansConfig, type LimitsConfig, type SendLimits } from "./abuse";
 import { sourceRange, sshExposureProblems, type SourceRange } from "./cidr";
@@ -127,6 +128,18 @@ const rawSchema = z.strictObject({
     },
     "type, location, image and volumeSizeGb",
   ).optional(),
+  /** An existing Docker host instead of the Hetzner VM (see ExistingHostConfig). */
+  host: mapping(
+    {
+      docker: text("the Docker engine's address, such as unix:///var/run/docker.sock"),
+      dataDir: text("an absolute folder on the host, such as /srv/mail"),
+      ipv4: text("the host's public IPv4 address"),
+      ipv6: text("the host's public IPv6 address").optional(),
+      dns: z.enum(["cloudflare", "zoneFile"], { error: 'must be "cloudflare" or "zoneFile"' }).optional(),
+    },
+    "docker, dataDir, ipv4 (and optionally ipv6, dns)",
+  ).optional(),
+  // Required for the Hetzner VM, unused on an existing host: normalise() enforces it.
   ssh: mapping(
     {
       adminKeys: list(text("an OpenSSH public key line (ssh-ed25519 AAAA... comment)"), "OpenSSH public key lines").min(1, {
@@ -137,7 +150,7 @@ const rawSchema = z.strictObject({
       }),
     },
     "adminKeys and allowFrom",
-  ),
+  ).optional(),
   domains: list(domainSchema, "mail domains").min(1, { error: "needs at least one mail domain" }),
   mailboxes: list(mailboxSchema, "mailboxes").optional(),
   aliases: list(aliasSchema, "aliases").optional(),
@@ -210,6 +223,24 @@ export interface RelayConfig {
   spfInclude?: string;
 }
 
+/**
+ * An existing server with a Docker engine, used instead of the Hetzner VM: the same containers,
+ * files and database steps, no Hetzner resources. The engine is reached at `docker` from the
+ * machine that runs `pulumi up`; today that must be its own engine (`unix://`), because the
+ * steps that write files and run commands on the host run there (components/hostCommand.ts).
+ */
+export interface ExistingHostConfig {
+  /** `unix:///path/to/docker.sock` (podman's Docker-compatible service works too). */
+  docker: string;
+  /** Absolute host folder that holds every bind-mounted folder (the VM's /srv/mail). */
+  dataDir: string;
+  /** Public addresses the A and AAAA records name. */
+  ipv4: string;
+  ipv6?: string;
+  /** @default DEFAULTS.hostDns ("cloudflare"); "zoneFile": no DNS resources, a `zoneFile` stack output instead. */
+  dns: "cloudflare" | "zoneFile";
+}
+
 /** A DKIM selector that signed before the current one: its record stays published until `until`. */
 export interface PreviousDkimKey {
   selector: string;
@@ -224,6 +255,8 @@ export interface MailConfig extends OperationsConfig {
   /** Earlier selectors whose keys stay published (not used for signing), sorted by selector. */
   dkimPrevious: PreviousDkimKey[];
   server: { type: string; location: string; image: string; volumeSizeGb: number };
+  /** Set: deploy onto this existing host instead of a Hetzner VM. */
+  host?: ExistingHostConfig;
   /** adminKeys: normalised key lines; allowFrom: network addresses (host bits cleared). */
   ssh: { adminKeys: string[]; allowFrom: string[] };
   domains: DomainConfig[];
@@ -250,6 +283,7 @@ export const DEFAULTS = {
   dmarcPercent: 100,
   mailboxEnabled: true,
   cutover: true,
+  hostDns: "cloudflare" as const,
   dnssec: false,
 };
 
@@ -309,13 +343,21 @@ export function parseMailConfig(raw: unknown, opts: ParseOptions): MailConfig {
     data = prune(root, parsed.error.issues) as LooseRaw;
   }
   const notices: ParseNotice[] = [];
-  const cfg = normalise(data, opts.hasRelayPassword, problems, notices, opts.secretsSet);
+  const hadSsh = (root as Record<string, unknown>).ssh !== undefined;
+  const cfg = normalise(data, opts.hasRelayPassword, problems, notices, opts.secretsSet, hadSsh);
   if (problems.length > 0) throw new ConfigError(problems);
   for (const n of notices) opts.notice?.(n);
   return cfg;
 }
 
-function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[], notices: ParseNotice[], secretsSet: ReadonlySet<string> | undefined): MailConfig {
+function normalise(
+  raw: LooseRaw,
+  hasRelayPassword: boolean,
+  problems: string[],
+  notices: ParseNotice[],
+  secretsSet: ReadonlySet<string> | undefined,
+  hadSsh: boolean,
+): MailConfig {
   const problem = (path: (string | number)[], message: string): void => {
     problems.push(`${configPath(path)}: ${message}`);
   };
@@ -597,6 +639,12 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
     problem(p.range !== undefined ? ["ssh", "allowFrom", rangeIndex.get(p.range)!] : ["ssh", "allowFrom"], p.message);
   }
 
+  const existingHost = checkedHost(raw.host, problem);
+  if (raw.host !== undefined && raw.server !== undefined) {
+    problem(["server"], "is for the Hetzner VM; with mailstack:host (an existing host) there is no server to size or place: remove one of the two");
+  }
+  if (raw.host === undefined && !hadSsh) problem(["ssh"], "is required; must be a mapping with adminKeys and allowFrom (the VM's root logins and who may reach port 22)");
+
   const dkimSelector = raw.dkimSelector ?? DEFAULTS.dkimSelector;
   const dkimPrevious: PreviousDkimKey[] = [];
   (raw.dkimPrevious ?? []).forEach((k, i) => {
@@ -617,6 +665,16 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
       problem(["domains", d.rawIndex, "dnssec"], `zone ${d.zone} also holds ${other.name}, which says dnssec: ${other.dnssec}; DNSSEC is per zone, set the same on both`);
     }
   }
+  // DNSSEC is switched on at Cloudflare; a zone file is published by the operator's own DNS, so
+  // there the setting does nothing: said, not refused (the rest of the stack is unaffected).
+  if (raw.host?.dns === "zoneFile") {
+    for (const d of domains.filter((x) => x.dnssec)) {
+      notices.push(
+        `${configPath(["domains", d.rawIndex, "dnssec"])}: DNSSEC is turned on at Cloudflare, but with host.dns "zoneFile" this stack writes no DNS; ` +
+          `sign ${d.zone} where you publish the zone file (dnssecDsRecords stays empty)`,
+      );
+    }
+  }
 
   // Sorted so that reordering the stack file never changes a resource input.
   const cfg: MailConfig = {
@@ -630,6 +688,7 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
       image: raw.server?.image ?? DEFAULTS.image,
       volumeSizeGb: raw.server?.volumeSizeGb ?? DEFAULTS.volumeSizeGb,
     },
+    ...(existingHost !== undefined ? { host: existingHost } : {}),
     ssh: { adminKeys: [...new Set(adminKeys)].sort(), allowFrom: [...new Set(ranges.map((r) => r.cidr))].sort() },
     domains: domains.map(({ rawIndex: _i, tlsRptExplicit: _t, ...d }) => d).sort(byName((d) => d.name)),
     mailboxes: mailboxes
@@ -647,6 +706,46 @@ function normalise(raw: LooseRaw, hasRelayPassword: boolean, problems: string[],
     for (const a of adoptionProblems(cfg)) problem(["domains", domains.find((d) => d.name === a.domain)!.rawIndex, "adopt", a.key], a.message);
   }
   return cfg;
+}
+
+/** The `host` mapping checked: supported engine address, absolute data folder, real addresses. */
+function checkedHost(raw: LooseRaw["host"], problem: (path: (string | number)[], message: string) => void): ExistingHostConfig | undefined {
+  if (raw === undefined) return undefined;
+  let ok = true;
+  const bad = (key: string, message: string) => {
+    ok = false;
+    problem(["host", key], message);
+  };
+  const docker = raw.docker ?? "";
+  if (raw.docker !== undefined) {
+    if (docker.startsWith("ssh://") || docker.startsWith("tcp://")) {
+      bad(
+        "docker",
+        `found "${docker}"; only the engine of the machine that runs \`pulumi up\` is supported for now (unix:///var/run/docker.sock): ` +
+          "the steps that write files and run commands on the host run there (a remote host would need them over SSH)",
+      );
+    } else if (!/^unix:\/\/\/[A-Za-z0-9._\/-]+$/.test(docker)) {
+      bad("docker", `found "${docker}"; must be unix:// and an absolute socket path, such as unix:///var/run/docker.sock`);
+    }
+  }
+  const dataDir = (raw.dataDir ?? "").replace(/\/+$/, "");
+  if (raw.dataDir !== undefined && !/^\/[A-Za-z0-9._\/-]*[A-Za-z0-9._-]$/.test(dataDir)) {
+    bad("dataDir", `found "${raw.dataDir}"; must be an absolute folder of letters, digits, ".", "_", "-" and "/", such as /srv/mail`);
+  }
+  const address = (key: "ipv4" | "ipv6", value: string | undefined): string | undefined => {
+    if (value === undefined) return undefined;
+    const valid = key === "ipv4" ? ipaddr.IPv4.isValidFourPartDecimal(value) : ipaddr.IPv6.isValid(value) && !value.includes("%");
+    if (!valid) {
+      bad(key, `found "${value}"; must be an ${key === "ipv4" ? "IPv4" : "IPv6"} address`);
+      return undefined;
+    }
+    // The canonical spelling (RFC 5952 for IPv6), as the records will carry it.
+    return key === "ipv4" ? value : ipaddr.IPv6.parse(value).toRFC5952String();
+  };
+  const ipv4 = address("ipv4", raw.ipv4);
+  const ipv6 = address("ipv6", raw.ipv6);
+  if (!ok || raw.docker === undefined || raw.dataDir === undefined || ipv4 === undefined) return undefined;
+  return { docker, dataDir, ipv4, ...(ipv6 !== undefined ? { ipv6 } : {}), dns: raw.dns ?? DEFAULTS.hostDns };
 }
 
 function byName<T>(key: (t: T) => string) {

@@ -18,6 +18,7 @@ export const CONFIG_KEYS = [
   "dkimSelector",
   "dkimPrevious",
   "server",
+  "host",
   "ssh",
   "domains",
   "mailboxes",

@@ -127,7 +127,11 @@ export function networksOf(service: ServiceName | TestImage): NetworkName[] {
  */
 export const DROPPED_CAPABILITIES = ["CAP_NET_RAW"];
 
-const tcpCheck = (port: number): string[] => ["CMD", "bash", "-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`];
+// CMD-SHELL with the whole command as one string: podman (4.3, measured) splits the words of a CMD
+// form's arguments, so ["CMD", "bash", "-c", "exec 3<>/dev/tcp/..."] became `bash -c exec` and
+// passed whatever listened; it also read back differently from what was sent, which the Docker
+// provider took for a change on every `up`. /bin/sh is dash (no /dev/tcp): bash does the probe.
+const tcpCheck = (port: number): string[] => ["CMD-SHELL", `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}'`];
 
 const health = (test: string[], startPeriodSeconds = 60): HealthCheck => ({ test, intervalSeconds: 30, timeoutSeconds: 5, retries: 3, startPeriodSeconds });
 

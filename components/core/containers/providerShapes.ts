@@ -117,6 +117,21 @@ export function dockerHealthcheck(tests: readonly string[], t: HealthcheckTiming
 }
 
 /**
+ * An image reference in its fully qualified form (`mailstack/postfix:abc` →
+ * `docker.io/mailstack/postfix:abc`, `debian` → `docker.io/library/debian`), the form both engines
+ * resolve the short one to. The Docker provider reads a container's `image` back from the
+ * engine's Config.Image: Docker Engine echoes what it was given, podman (4.3, measured) stores the
+ * qualified name, so a short name planned a replacement on every `up`; the qualified one reads
+ * back as itself on both.
+ */
+export function qualifiedImageReference(ref: string): string {
+  const slash = ref.indexOf("/");
+  const first = slash < 0 ? "" : ref.slice(0, slash);
+  if (slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost")) return ref;
+  return slash < 0 ? `docker.io/library/${ref}` : `docker.io/${ref}`;
+}
+
+/**
  * Label carried by the Docker network and every container: the id of the Hetzner server they run
  * on. Docker resources are reached through the server's primary IPv4, which survives a server
  * replacement, so without this nothing tells Pulumi that the new server has none of them. A

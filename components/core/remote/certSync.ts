@@ -120,6 +120,47 @@ export function certSyncTimer(): string {
   ].join("\n");
 }
 
+/** A value for a shell assignment; every hook value is a path, a name list or a docker command. */
+function shellWord(v: string): string {
+  if (v.includes("'")) throw new Error(`certificate hook value ${v} holds a quote`);
+  return `'${v}'`;
+}
+
+/**
+ * The hook on an existing host, which has no systemd timer of ours: the script installs
+ * files/tls/sync-certs.sh at <host root>/bin/sync-certs.sh and runs it once with the topology's
+ * folders and `docker` reloads (DOCKER_HOST comes from the step's environment), so every name has
+ * a pair before the daemons start; `command` is the line that runs it again, for the operator's
+ * cron (renewed certificates reach the daemons only through it).
+ */
+export function certHookOnce(cfg: Pick<MailConfig, "hostname" | "domains">, topo: Topology): { script: string; contentHash: string; command: string } {
+  const path = `${hostDir(topo, "bin")}/sync-certs.sh`;
+  const content = readFileSync(join(FILES_DIR, "tls", "sync-certs.sh"), "utf8");
+  const env = certHookEnv(cfg, topo, engineReloads(topo, "docker"));
+  const command = [...Object.entries(env).map(([k, v]) => `${k}=${shellWord(v)}`), "bash", path].join(" ");
+  const tls = hostDir(topo, "tls");
+  const pairs = certificatesEnv(webCertificates(cfg, topo))
+    .split(" ")
+    .map((e) => e.split("=")[0])
+    .map((name) => `[ -s '${tls}/${name}/fullchain.pem' ] && [ -s '${tls}/${name}/privkey.pem' ]`)
+    .join(" && ");
+  const script = [
+    "set -eu",
+    `install -d -m 0755 '${hostDir(topo, "bin")}'`,
+    `base64 -d > '${path}.tmp' <<'MAILSTACK_FILE'`,
+    ...(Buffer.from(content, "utf8").toString("base64").match(/.{1,76}/g) ?? []),
+    "MAILSTACK_FILE",
+    `chmod 0755 '${path}.tmp'`,
+    `mv -f '${path}.tmp' '${path}'`,
+    // As on the VM: a failed reload (daemons not running yet) is fine once every pair is there.
+    `if ! ${command}; then`,
+    `  if ${pairs}; then echo "certificate hook failed; every certificate is in place, continuing" >&2`,
+    `  else echo "certificate hook failed and ${tls} lacks a certificate" >&2; exit 1; fi`,
+    "fi",
+  ].join("\n") + "\n";
+  return { script, contentHash: createHash("sha256").update(script).digest("hex"), command };
+}
+
 /** Only tests pass other folders. */
 export interface CertSyncPaths {
   unitDir?: string;

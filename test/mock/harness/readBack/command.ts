@@ -16,3 +16,14 @@ export const localCommand: ResourceModel = {
   computed: ["stdout", "stderr", "archive", "assets"],
   replaceOnChanges: ["triggers"],
 };
+
+/**
+ * HostCommand (components/hostCommand.ts), our dynamic resource for an existing host: create
+ * returns its inputs as its state, and its diff replaces on any change of these five inputs.
+ * Measured with the real engine: a second `up` leaves every HostCommand unchanged.
+ */
+export const hostCommand: ResourceModel = {
+  readBack: (inputs, computed) => ({ ...inputs, ...computed }),
+  computed: [],
+  replaceOnChanges: ["create", "stdin", "environment", "triggers", "logging"],
+};

@@ -5,6 +5,18 @@
 // provider/resources.go and schema.json (willReplaceOnChanges). This is the harness's own
 // reading of those sources; it does not use the program's helpers, so a wrong helper shows up as
 // a planned change. Pure.
+//
+// Checked against the real provider (kreuzwerker commit 96d331c98ff4, after v4.6.0, bridged here by
+// scripts/build-providers.sh) on podman 4.3, by test/engine/existingHost.test.ts and the README's
+// "The real Docker provider's read-back, measured": ports (sorted by internal port, IPv4 before
+// IPv6), durations (`60s` planned as a change, `1m0s` not), labels and envs (kept as sets) and
+// the health-check update behave as modelled here. Not modelled, because they are podman's and
+// this model is the VM's Docker Engine: the network's ipamOptions read back as
+// {driver: "host-local"} (ForceNew), a short image name read back qualified (docker.io/...), the
+// words of a CMD health check's arguments split apart; and mounts' readOnly reads back null, not
+// false (equal here, compared as a set with defaults). Also real and invisible to any model: the
+// planned health-check update is applied to nothing (the provider's update leaves the container's
+// check as it was).
 import { canonical, holdsUnknown, setEqual, type Props, type ResourceModel } from "./model";
 
 type Port = { internal: number; external?: number; ip?: string; protocol?: string };

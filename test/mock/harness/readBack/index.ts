@@ -22,6 +22,7 @@ const MODELS: Record<string, ResourceModel> = {
   "random:index/randomPassword:RandomPassword": keys.randomPassword,
   "command:remote:Command": commandModels.command,
   "command:local:Command": commandModels.localCommand,
+  "pulumi-nodejs:dynamic/mailstack:HostCommand": commandModels.hostCommand,
   "docker:index/container:Container": docker.container,
   "docker:index/network:Network": docker.network,
   "docker:index/remoteImage:RemoteImage": docker.remoteImage,
