@@ -133,6 +133,7 @@ const PASSWORDS: Record<string, string> = {
   "carol@other.test": "carol-pw-3",
   "tiny@e2e.test": "tiny-pw-4",
   "gone@e2e.test": "gone-pw-5",
+  "limited@e2e.test": "limited-pw-6",
 };
 
 interface Running {
@@ -271,6 +272,7 @@ async function startStack(): Promise<Running> {
     "carol@other.test": y.stdout.trim(),
     "tiny@e2e.test": a2b(PASSWORDS["tiny@e2e.test"]),
     "gone@e2e.test": a2b(PASSWORDS["gone@e2e.test"]),
+    "limited@e2e.test": a2b(PASSWORDS["limited@e2e.test"]),
   };
   assert.match(hashes["alice@e2e.test"], /^\$2a\$10\$/);
   assert.match(hashes["bob@e2e.test"], /^\$2b\$10\$/);

@@ -6,7 +6,7 @@
 // stack has no IPv6, so this is where the IPv6 path is proven (the IPv4 path runs end to end in
 // test/e2e/abuse/bans.test.ts). Containers are named dev-fail2ban-test<n>-*.
 import assert from "node:assert/strict";
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "@jest/globals";
@@ -51,7 +51,8 @@ describe("fail2ban image: check", () => {
   it("refuses a jail it cannot use, with fail2ban's own message", async () => {
     const topo = renderDev(join(REPO_ROOT, "Pulumi.prod.yaml"), "production", mkdtempSync(join(tmp, "broken-")));
     const dir = hostConfigDir(topo, "fail2ban");
-    appendFileSync(join(dir, "jail.conf"), "banaction = no-such-action\naction = no-such-action\n");
+    const jail = join(dir, "jail.conf");
+    writeFileSync(jail, readFileSync(jail, "utf8").replace(/^action = .*$/m, "action = no-such-action"));
     const r = await check(dir);
     assert.notEqual(r.code, 0);
     assert.match(r.stdout, /no-such-action/);
