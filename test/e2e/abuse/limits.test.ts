@@ -35,9 +35,12 @@ async function greeting(socket: Socket): Promise<string> {
     const t = setTimeout(() => resolve(buf || "(no greeting)"), 10_000);
     socket.on("data", (d: Buffer) => {
       buf += d.toString();
-      if (buf.includes("\r\n")) {
+      // The last line of the reply: postscreen on port 25 greets "220-" first and "220 " after
+      // its greet wait; Postfix's refusal is one "421 " line.
+      const last = buf.split("\r\n").find((l) => /^\d{3} /.test(l));
+      if (last !== undefined) {
         clearTimeout(t);
-        resolve(buf.split("\r\n")[0]);
+        resolve(last);
       }
     });
     socket.on("error", () => resolve(buf || "(error)"));

@@ -18,6 +18,7 @@ import { authenticate } from "mailauth";
 import { hostDir } from "../../../components/core/containers/hostLayout";
 import { REPO_ROOT } from "../../../components/core/paths";
 import { imapLogin } from "../helpers/imap";
+import { sleep } from "../../../local/proc";
 import { startOutside, type Outside } from "../helpers/outside";
 import { sendFromInternet, startSink, submit, type Mail } from "../helpers/smtp";
 import { E2E_STACK_FILE, execInService, until, upLocalStack, type LocalStack } from "../helpers/stack";
@@ -92,10 +93,13 @@ beforeAll(async () => {
 // Inbound mail comes from an MTA on the internet (the outside namespace, whose addresses
 // remote.example's SPF lists): from 127.0.0.1 it would fail SPF and score as spam. The proxies
 // start on first use and again after the stack was taken down and rebuilt.
+// The servers take turns (one address may open limits.smtp.connectionsPerMinute, 60, a minute:
+// the stack's own per-client limit), and the loop below paces itself as a real sender would.
 let outside: Outside | undefined;
+let sent = 0;
 async function fromInternet(mail: Partial<Mail>): Promise<string> {
   outside ??= await startOutside(stack);
-  return sendFromInternet(outside, mail);
+  return sendFromInternet(outside, mail, { source: sent++ % outside.sources.length });
 }
 async function stopOutside(): Promise<void> {
   await outside?.stop();
@@ -174,6 +178,7 @@ describe("restore drill", () => {
       await fromInternet({ from: "late@remote.example", to: "alice@e2e.test", subject: `During ${i}`, text: "Sent while the backup ran.", messageId: id });
       duringIds.push(id);
       if (i > 200) break;
+      await sleep(250);
     }
     assert.equal(await done, 0, log);
     await reader;
