@@ -54,10 +54,31 @@ function op(operation: "up" | "preview" | "destroy" | "outputs", extra: string[]
     child.once("error", reject);
     child.once("close", (code) => {
       const line = output.split("\n").reverse().find((l) => l.startsWith("engine-summary: "));
-      if (code !== 0 || line === undefined) return reject(new Error(`inlineStack ${operation} exited with ${code}:\n${output.slice(-6000)}`));
+      if (code !== 0 || line === undefined) return reject(new Error(`inlineStack ${operation} exited with ${code}:\n${failureReport(output)}`));
       resolve({ changes: (JSON.parse(line.slice("engine-summary: ".length)) as { changes: Record<string, number> }).changes, output });
     });
   });
+}
+
+/**
+ * A failed operation's output for the test's message: every error the CLI reported (a failed
+ * resource's error is printed where it happened, often long before the end of a `--diff` output),
+ * then the end of the output.
+ */
+function failureReport(output: string, tail = 6000): string {
+  const lines = output.split("\n");
+  const errors: string[] = [];
+  lines.forEach((l, i) => {
+    if (!/^\s*error:/.test(l)) return;
+    errors.push(l);
+    // "error: 1 error occurred:" lists the errors on the indented lines after it.
+    for (const next of lines.slice(i + 1)) {
+      if (!/^\s+\S/.test(next) || /^\s*error:/.test(next)) break;
+      errors.push(next);
+    }
+  });
+  const end = output.length > tail ? `... ${output.slice(-tail)}` : output;
+  return errors.length > 0 ? `errors reported:\n${errors.join("\n")}\n\nthe end of the output:\n${end}` : end;
 }
 
 /** Names of the resources an `up --diff` output shows as replaced. */
@@ -115,6 +136,15 @@ describe("the mail stack on an existing Docker host, with the real Pulumi engine
     const taken = [...(await ourContainers()).keys()];
     if (taken.length > 0) {
       throw new Error(`local stack instance ${INSTANCE}'s names are taken (${taken.join(", ")}): MAILSTACK_INSTANCE=${INSTANCE} npm run local -- down`);
+    }
+    // Networks too: the engine refuses a network whose name or subnet another network has (an
+    // earlier version's single mailstack<n>-local network had the subnet the mail network has now).
+    const subnets = new Set(NETWORK_NAMES.map((n) => testInstanceTopology(INSTANCE).networks[n].ipv4Subnet));
+    const clashing = (await docker.listNetworks())
+      .filter((n) => n.Name.startsWith(PREFIX) || (n.IPAM?.Config ?? []).some((c) => c.Subnet !== undefined && subnets.has(c.Subnet)))
+      .map((n) => `${n.Name} (${(n.IPAM?.Config ?? []).map((c) => c.Subnet).join(", ")})`);
+    if (clashing.length > 0) {
+      throw new Error(`local stack instance ${INSTANCE}'s networks or subnets are taken (${clashing.join("; ")}): MAILSTACK_INSTANCE=${INSTANCE} npm run local -- down`);
     }
   });
 
