@@ -100,6 +100,17 @@ function replacedNames(output: string): string[] {
 
 const docker = new Docker({ socketPath: ENGINE_SOCKET });
 
+/** unbound-control in the deployed stack's resolver container; fails with its output. */
+async function unboundControl(args: string[]): Promise<void> {
+  const exec = await docker.getContainer(`${PREFIX}unbound`).exec({ Cmd: ["unbound-control", "-c", "/config/unbound.conf", ...args], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  let out = "";
+  stream.on("data", (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve) => stream.on("end", () => resolve()));
+  const { ExitCode } = await exec.inspect();
+  if (ExitCode !== 0) throw new Error(`unbound-control ${args.join(" ")} exited ${ExitCode}: ${out}`);
+}
+
 async function ourContainers(): Promise<Map<string, string>> {
   const list = await docker.listContainers({ all: true });
   return new Map(list.flatMap((c) => c.Names.map((n) => n.replace(/^\//, ""))).filter((n) => n.startsWith(PREFIX)).map((n) => [n, list.find((c) => c.Names.includes(`/${n}`))!.Id]));
@@ -184,7 +195,16 @@ describe("the mail stack on an existing Docker host, with the real Pulumi engine
       await op("outputs", ["--outputs-file", outputsFile]);
       const stack = deployedStack(outputsFile);
       const inbound = uniqueId("inbound");
-      await eventually("delivery on port 25", 180_000, () => sendFromOutside(stack, "alice@demo.test", inbound));
+      // A client on 127.0.0.1 reaches Postfix from the mail network's gateway (the engine's
+      // port forwarding), which remote.example's SPF does not list: its mail would fail SPF and
+      // go to Junk. So the sender is a domain of the test zone whose SPF lists that network,
+      // published in the stack's own resolver as the e2e suite does (test/e2e/helpers/policy.ts).
+      const mailNet = testInstanceTopology(INSTANCE).networks.mail.ipv4Subnet;
+      for (const rr of [`engine-sender.example. 300 IN TXT "v=spf1 ip4:${mailNet} -all"`, "engine-sender.example. 300 IN MX 10 mx.engine-sender.example.", "mx.engine-sender.example. 300 IN A 192.0.2.25"]) {
+        await unboundControl(["local_data", rr]);
+      }
+      await unboundControl(["flush_zone", "example."]);
+      await eventually("delivery on port 25", 180_000, () => sendFromOutside(stack, "alice@demo.test", inbound, "engine-sender.example"));
       await waitForMessage(stack, "alice@demo.test", inbound);
       const submitted = uniqueId("submitted");
       await eventually("submission on 587", 120_000, () => submit(stack, "bob@demo.test", "alice@demo.test", submitted));

@@ -29,17 +29,17 @@ export const uniqueId = (tag: string) => `<${tag}.${Date.now()}.${Math.random().
  * topology's Unbound, which answers only from its own data) knows: Postfix refuses a sender
  * domain that does not resolve (450 4.1.8 Domain not found).
  */
-export async function sendFromOutside(stack: DeployedStack, to: string, messageId: string): Promise<void> {
+export async function sendFromOutside(stack: DeployedStack, to: string, messageId: string, senderDomain = LOCAL_OUTSIDE_DOMAIN): Promise<void> {
   const t = nodemailer.createTransport({
     host: HOST,
     port: stack.ports.smtp,
-    name: `mx.${LOCAL_OUTSIDE_DOMAIN}`,
+    name: `mx.${senderDomain}`,
     tls: { rejectUnauthorized: false },
     connectionTimeout: 10_000,
     greetingTimeout: 15_000,
     socketTimeout: 30_000,
   });
-  await t.sendMail({ from: `someone@${LOCAL_OUTSIDE_DOMAIN}`, to, subject: "from outside", text: "Delivered by the real engine's stack.", messageId });
+  await t.sendMail({ from: `someone@${senderDomain}`, to, subject: "from outside", text: "Delivered by the real engine's stack.", messageId });
 }
 
 /** A mailbox user submitting on 587 with STARTTLS and their password. */
