@@ -54,10 +54,31 @@ function op(operation: "up" | "preview" | "destroy" | "outputs", extra: string[]
     child.once("error", reject);
     child.once("close", (code) => {
       const line = output.split("\n").reverse().find((l) => l.startsWith("engine-summary: "));
-      if (code !== 0 || line === undefined) return reject(new Error(`inlineStack ${operation} exited with ${code}:\n${output.slice(-6000)}`));
+      if (code !== 0 || line === undefined) return reject(new Error(`inlineStack ${operation} exited with ${code}:\n${failureReport(output)}`));
       resolve({ changes: (JSON.parse(line.slice("engine-summary: ".length)) as { changes: Record<string, number> }).changes, output });
     });
   });
+}
+
+/**
+ * A failed operation's output for the test's message: every error the CLI reported (a failed
+ * resource's error is printed where it happened, often long before the end of a `--diff` output),
+ * then the end of the output.
+ */
+function failureReport(output: string, tail = 6000): string {
+  const lines = output.split("\n");
+  const errors: string[] = [];
+  lines.forEach((l, i) => {
+    if (!/^\s*error:/.test(l)) return;
+    errors.push(l);
+    // "error: 1 error occurred:" lists the errors on the indented lines after it.
+    for (const next of lines.slice(i + 1)) {
+      if (!/^\s+\S/.test(next) || /^\s*error:/.test(next)) break;
+      errors.push(next);
+    }
+  });
+  const end = output.length > tail ? `... ${output.slice(-tail)}` : output;
+  return errors.length > 0 ? `errors reported:\n${errors.join("\n")}\n\nthe end of the output:\n${end}` : end;
 }
 
 /** Names of the resources an `up --diff` output shows as replaced. */
@@ -78,6 +99,17 @@ function replacedNames(output: string): string[] {
 }
 
 const docker = new Docker({ socketPath: ENGINE_SOCKET });
+
+/** unbound-control in the deployed stack's resolver container; fails with its output. */
+async function unboundControl(args: string[]): Promise<void> {
+  const exec = await docker.getContainer(`${PREFIX}unbound`).exec({ Cmd: ["unbound-control", "-c", "/config/unbound.conf", ...args], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  let out = "";
+  stream.on("data", (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve) => stream.on("end", () => resolve()));
+  const { ExitCode } = await exec.inspect();
+  if (ExitCode !== 0) throw new Error(`unbound-control ${args.join(" ")} exited ${ExitCode}: ${out}`);
+}
 
 async function ourContainers(): Promise<Map<string, string>> {
   const list = await docker.listContainers({ all: true });
@@ -115,6 +147,15 @@ describe("the mail stack on an existing Docker host, with the real Pulumi engine
     const taken = [...(await ourContainers()).keys()];
     if (taken.length > 0) {
       throw new Error(`local stack instance ${INSTANCE}'s names are taken (${taken.join(", ")}): MAILSTACK_INSTANCE=${INSTANCE} npm run local -- down`);
+    }
+    // Networks too: the engine refuses a network whose name or subnet another network has (an
+    // earlier version's single mailstack<n>-local network had the subnet the mail network has now).
+    const subnets = new Set(NETWORK_NAMES.map((n) => testInstanceTopology(INSTANCE).networks[n].ipv4Subnet));
+    const clashing = (await docker.listNetworks())
+      .filter((n) => n.Name.startsWith(PREFIX) || (n.IPAM?.Config ?? []).some((c) => c.Subnet !== undefined && subnets.has(c.Subnet)))
+      .map((n) => `${n.Name} (${(n.IPAM?.Config ?? []).map((c) => c.Subnet).join(", ")})`);
+    if (clashing.length > 0) {
+      throw new Error(`local stack instance ${INSTANCE}'s networks or subnets are taken (${clashing.join("; ")}): MAILSTACK_INSTANCE=${INSTANCE} npm run local -- down`);
     }
   });
 
@@ -154,7 +195,16 @@ describe("the mail stack on an existing Docker host, with the real Pulumi engine
       await op("outputs", ["--outputs-file", outputsFile]);
       const stack = deployedStack(outputsFile);
       const inbound = uniqueId("inbound");
-      await eventually("delivery on port 25", 180_000, () => sendFromOutside(stack, "alice@demo.test", inbound));
+      // A client on 127.0.0.1 reaches Postfix from the mail network's gateway (the engine's
+      // port forwarding), which remote.example's SPF does not list: its mail would fail SPF and
+      // go to Junk. So the sender is a domain of the test zone whose SPF lists that network,
+      // published in the stack's own resolver as the e2e suite does (test/e2e/helpers/policy.ts).
+      const mailNet = testInstanceTopology(INSTANCE).networks.mail.ipv4Subnet;
+      for (const rr of [`engine-sender.example. 300 IN TXT "v=spf1 ip4:${mailNet} -all"`, "engine-sender.example. 300 IN MX 10 mx.engine-sender.example.", "mx.engine-sender.example. 300 IN A 192.0.2.25"]) {
+        await unboundControl(["local_data", rr]);
+      }
+      await unboundControl(["flush_zone", "example."]);
+      await eventually("delivery on port 25", 180_000, () => sendFromOutside(stack, "alice@demo.test", inbound, "engine-sender.example"));
       await waitForMessage(stack, "alice@demo.test", inbound);
       const submitted = uniqueId("submitted");
       await eventually("submission on 587", 120_000, () => submit(stack, "bob@demo.test", "alice@demo.test", submitted));

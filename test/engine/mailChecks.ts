@@ -10,6 +10,7 @@
 import { request } from "node:https";
 import { ImapFlow } from "imapflow";
 import nodemailer from "nodemailer";
+import { LOCAL_OUTSIDE_DOMAIN } from "../../components/core/render/unbound";
 import type { PublicPorts } from "../../components/core/topology";
 
 export interface DeployedStack {
@@ -22,18 +23,23 @@ const HOST = "127.0.0.1";
 
 export const uniqueId = (tag: string) => `<${tag}.${Date.now()}.${Math.random().toString(36).slice(2)}@engine.test>`;
 
-/** Mail from the internet: port 25, no authentication, STARTTLS if offered. */
-export async function sendFromOutside(stack: DeployedStack, to: string, messageId: string): Promise<void> {
+/**
+ * Mail from the internet: port 25, no authentication, STARTTLS if offered. The sender's domain is
+ * the test topology's outside domain, the one name outside the stack its resolver (the local
+ * topology's Unbound, which answers only from its own data) knows: Postfix refuses a sender
+ * domain that does not resolve (450 4.1.8 Domain not found).
+ */
+export async function sendFromOutside(stack: DeployedStack, to: string, messageId: string, senderDomain = LOCAL_OUTSIDE_DOMAIN): Promise<void> {
   const t = nodemailer.createTransport({
     host: HOST,
     port: stack.ports.smtp,
-    name: "mx.sender.example",
+    name: `mx.${senderDomain}`,
     tls: { rejectUnauthorized: false },
     connectionTimeout: 10_000,
     greetingTimeout: 15_000,
     socketTimeout: 30_000,
   });
-  await t.sendMail({ from: "someone@sender.example", to, subject: "from outside", text: "Delivered by the real engine's stack.", messageId });
+  await t.sendMail({ from: `someone@${senderDomain}`, to, subject: "from outside", text: "Delivered by the real engine's stack.", messageId });
 }
 
 /** A mailbox user submitting on 587 with STARTTLS and their password. */

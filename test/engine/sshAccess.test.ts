@@ -1,6 +1,6 @@
 // Restoring .pulumi-ssh/<stack>/ from a stack's outputs against the real Pulumi CLI, offline:
 // scripts/restore-ssh-access.sh (what CI runs before every preview and up) and the fleet tool's
-// Automation API path, for a stack that does not exist, one without outputs, and one whose
+// Automation API path, for a stack that does not exist (an error), one without outputs, and one whose
 // outputs were imported as a deployment (the secret key given in plain text, which the CLI
 // encrypts on import: the same state a first `pulumi up` leaves). test/tools/restoreSshAccess
 // runs the same script against a fake CLI; this checks that fake's messages and formats.
@@ -57,11 +57,13 @@ function restore(p: OfflineProject, stack: string) {
 }
 
 describe("restoring SSH access from the real CLI's stack outputs", () => {
-  engineIt("is nothing to do for a stack that does not exist", () => {
+  // A missing stack is an error, not a first deploy (the script's rule since "only a stack with no
+  // outputs at all is a first deploy"): the CLI's own message and how to create the stack.
+  engineIt("fails loudly, with the CLI's message, for a stack that does not exist", () => {
     const p = project();
     const r = restore(p, "acme");
-    assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /stack acme has no outputs to restore from \(error: no stack named 'acme' found\)/);
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /cannot read the outputs of stack acme: error: no stack named 'acme' found.*pulumi stack init acme/);
     assert.equal(existsSync(join(p.dir, ".pulumi-ssh", "acme")), false);
   });
 
@@ -70,7 +72,7 @@ describe("restoring SSH access from the real CLI's stack outputs", () => {
     assert.equal(p.run(["stack", "init", "acme", "--secrets-provider", "passphrase"]).status, 0);
     const r = restore(p, "acme");
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /stack acme has no sshKnownHosts output yet/);
+    assert.match(r.stdout, /stack acme has no outputs yet \(first deploy\)/);
     assert.equal(existsSync(join(p.dir, ".pulumi-ssh", "acme")), false);
   });
 

@@ -87,19 +87,27 @@ export async function openStack(opts: InlineOptions): Promise<Stack> {
 
 const policy = (opts: InlineOptions) => (opts.policyPack === undefined ? {} : { policyPacks: [opts.policyPack] });
 
-/** Runs one operation, the CLI's own output passed through; returns the resource changes. */
-export async function runOperation(op: Operation, opts: InlineOptions, out: (s: string) => void = (s) => void process.stdout.write(s)): Promise<Record<string, number>> {
+/**
+ * Runs one operation, the CLI's own output passed through (its standard error too: the errors of
+ * failed resources are there, not in the standard output); returns the resource changes.
+ */
+export async function runOperation(
+  op: Operation,
+  opts: InlineOptions,
+  out: (s: string) => void = (s) => void process.stdout.write(s),
+  err: (s: string) => void = (s) => void process.stderr.write(s),
+): Promise<Record<string, number>> {
   const stack = await openStack(opts);
   let changes: Record<string, number> = {};
   switch (op) {
     case "preview":
-      changes = (await stack.preview({ diff: true, onOutput: out, ...policy(opts) })).changeSummary as Record<string, number>;
+      changes = (await stack.preview({ diff: true, onOutput: out, onError: err, ...policy(opts) })).changeSummary as Record<string, number>;
       break;
     case "up":
-      changes = ((await stack.up({ diff: true, onOutput: out, ...policy(opts) })).summary.resourceChanges ?? {}) as Record<string, number>;
+      changes = ((await stack.up({ diff: true, onOutput: out, onError: err, ...policy(opts) })).summary.resourceChanges ?? {}) as Record<string, number>;
       break;
     case "destroy":
-      changes = ((await stack.destroy({ onOutput: out })).summary.resourceChanges ?? {}) as Record<string, number>;
+      changes = ((await stack.destroy({ onOutput: out, onError: err })).summary.resourceChanges ?? {}) as Record<string, number>;
       break;
     case "outputs": {
       const outputs = await stack.outputs();
@@ -156,7 +164,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((e: unknown) => {
-    // The CLI's output was already passed through; its CommandError repeats all of it.
+    // The CLI's output and errors were already passed through; its CommandError repeats all of it.
     const msg = e instanceof Error ? e.message : String(e);
     console.error(`engine: ${msg.length > 4000 ? `${msg.slice(0, 300)}\n... (the CLI's output above has the whole story)` : msg}`);
     process.exit(1);
