@@ -29,7 +29,9 @@ export function scaledConfig(domains: number, mailboxes: number): Record<string,
       name: `User ${i}`,
       quota: "2G",
     })),
-    aliases: [],
+    // A catch-all per domain to its first mailbox: the config check wants postmaster@ and the
+    // report addresses (DMARC, TLS-RPT, the ACME contact) to receive mail.
+    aliases: names.map((name, d) => ({ from: `@${name}`, to: [`user${d}@${name}`] })),
   };
 }
 
