@@ -41,9 +41,12 @@ export async function emptyMailboxes(docker: Docker, t: Topology, addresses: str
   for (const a of addresses) await execOk(docker, name, `doveadm expunge (${a})`, ["doveadm", "-c", conf, "expunge", "-u", a, "mailbox", "*", "all"]);
 }
 
+/** The inbound sender's domain, published in the bench stack's resolver by run.ts. */
+export const BENCH_SENDER_DOMAIN = "bench-sender.example";
+
 export async function inboundRun(o: InboundOptions, runTag: string): Promise<InboundResult> {
   const before = countAll(o.maildirs);
-  const transport = benchPool(o.to, o.connections, { name: "mx.remote.bench" });
+  const transport = benchPool(o.to, o.connections, { name: `mx.${BENCH_SENDER_DOMAIN}` });
   const t0 = performance.now();
   let failed = 0;
   let firstError = "";
@@ -53,7 +56,7 @@ export async function inboundRun(o: InboundOptions, runTag: string): Promise<Inb
       sends.push(
         transport
           .sendMail({
-            from: "sender@remote.bench",
+            from: `sender@${BENCH_SENDER_DOMAIN}`,
             to: o.recipients[i % o.recipients.length],
             subject: `bench ${runTag} ${i}`,
             messageId: messageId(runTag, i),

@@ -11,7 +11,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { REPO_ROOT } from "../components/core/paths";
-import { localInstance } from "../components/core/topology";
+import { containerName, localInstance } from "../components/core/topology";
+import { execOk } from "../local/engine/containers";
 import { connectEngine } from "../local/engine/engine";
 import { ourContainers } from "../local/stack";
 import { sleep } from "../local/proc";
@@ -21,7 +22,7 @@ import { timeColdBuild, type ColdBuild } from "./coldBuild";
 import { startContainerDns, type DnsCounts } from "./containerDns";
 import { runningContainers } from "./containers";
 import { imageSizes } from "./images";
-import { emptyMailboxes, inboundRun, maildirOf } from "./inbound";
+import { BENCH_SENDER_DOMAIN, emptyMailboxes, inboundRun, maildirOf } from "./inbound";
 import { machineInfo } from "./machine";
 import { readMemory } from "./memory";
 import { MESSAGE_BYTES } from "./message";
@@ -123,6 +124,15 @@ async function main(): Promise<void> {
       dnsCounts = await dns.stop();
     });
     log("offline DNS stand-in on 127.0.0.1:53 inside the rspamd container (NXDOMAIN for every name)");
+
+    // The inbound sender's domain exists and its SPF lists where the bench's clients come from (the
+    // mail network's gateway for 127.0.0.1, the outside namespace), in the stack's own resolver,
+    // which answers only for the test zone: an unknown sender domain gets 450, an SPF failure
+    // scores as spam. As the e2e suite publishes test records (test/e2e/helpers/policy.ts).
+    const spf = `v=spf1 ip4:${t.networks.mail.ipv4Subnet}${t.outsideSubnet !== undefined ? ` ip4:${t.outsideSubnet}` : ""} -all`;
+    for (const rr of [`${BENCH_SENDER_DOMAIN}. 300 IN TXT "${spf}"`, `${BENCH_SENDER_DOMAIN}. 300 IN MX 10 mx.${BENCH_SENDER_DOMAIN}.`, `mx.${BENCH_SENDER_DOMAIN}. 300 IN A 192.0.2.25`]) {
+      await execOk(docker, containerName(t, "unbound"), "unbound-control local_data", ["unbound-control", "-c", `${t.configDirs.unbound}/unbound.conf`, "local_data", rr]);
+    }
 
     let target: Target = { host: "127.0.0.1", port: ep.smtp };
     let inboundFrom = "127.0.0.1 (the containers see the service network's gateway, not in mynetworks)";

@@ -59,7 +59,7 @@ export async function submissionRun(o: SubmissionOptions, sink: Sink, runTag: st
   try {
     await Promise.all(
       ids.map((id, i) =>
-        transport.sendMail({ from: o.user, to: `rcpt${i % 50}@remote.bench`, subject: `bench submission ${runTag} ${i}`, messageId: id, text: bodyText(i) }),
+        transport.sendMail({ from: o.user, to: `rcpt${i % 50}@remote.example`, subject: `bench submission ${runTag} ${i}`, messageId: id, text: bodyText(i) }),
       ),
     );
     const until = Date.now() + (o.timeoutMs ?? 300_000);
