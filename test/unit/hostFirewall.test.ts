@@ -8,6 +8,7 @@ import { describe, it } from "@jest/globals";
 import { banRules, guardInstallScript, guardRuleset, hostTableName } from "../../components/core/host/hostFirewall";
 import { cloudInitUserData } from "../../components/core/host/cloudInit";
 import { localTopology, NETWORK_NAMES, productionTopology } from "../../components/core/topology";
+import { placeholderPem } from "../../tools/dev/placeholderPem";
 import { webTestConfig } from "./webFixture";
 
 describe("host firewall tables", () => {
@@ -48,7 +49,7 @@ describe("host firewall tables", () => {
   });
 
   it("cloud-init writes the guard the SSH step installs, and loads it at every boot", () => {
-    const ud = cloudInitUserData(webTestConfig(), { hostKeyPrivateOpenssh: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----", hostKeyPublicOpenssh: "ssh-ed25519 AAAA", volumeId: 1, ipv6Address: "2001:db8::1" });
+    const ud = cloudInitUserData(webTestConfig(), { hostKeyPrivateOpenssh: placeholderPem("OPENSSH PRIVATE KEY", "x"), hostKeyPublicOpenssh: "ssh-ed25519 AAAA", volumeId: 1, ipv6Address: "2001:db8::1" });
     const indented = guardRuleset(productionTopology).trimEnd().split("\n").map((l) => (l === "" ? "" : `      ${l}`)).join("\n");
     assert.ok(ud.includes(indented), "the same ruleset");
     assert.match(ud, /^  - \[systemctl, enable, --now, "mailstack-guard\.service"\]$/m);

@@ -4,6 +4,7 @@
 // production, each datastore open only to its own roles on the service network. The daemons' own
 // checkers read these files in their images in test/images/mail.test.ts.
 import assert from "node:assert/strict";
+import { placeholderPem } from "../../tools/dev/placeholderPem";
 import { describe, it } from "@jest/globals";
 import { parseMailConfig } from "../../components/core/config/config";
 import { renderServiceFiles, type RenderedFile } from "../../components/core/render/render";
@@ -30,7 +31,7 @@ const raw = {
 const cfg = parseMailConfig(raw, { hasRelayPassword: false });
 const relayCfg = parseMailConfig({ ...raw, relay: { host: "smtp.relay.example", username: "acct" } }, { hasRelayPassword: true });
 /** A key-shaped fake: PEM armour built at run time, so no key-like literal sits in the repository. */
-const fakeKey = (body: string, label = "PRIVATE KEY") => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----`;
+const fakeKey = (body: string, label = "PRIVATE KEY") => placeholderPem(label, body);
 const secrets: ServiceSecrets = {
   postgresPassword: "pg-SUPER-secret-1",
   mailDbPassword: "mail-DB-secret-2",

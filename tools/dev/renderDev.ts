@@ -14,6 +14,7 @@ import { CONFIG_FILE_OWNER } from "../../components/core/containers/serviceAccou
 import { renderServiceFiles } from "../../components/core/render/render";
 import type { ServiceSecrets } from "../../components/core/render/secrets";
 import { localTopology, productionTopology, type Topology } from "../../components/core/topology";
+import { placeholderPem } from "./placeholderPem";
 
 export function loadStack(file: string): MailConfig {
   const { raw, hasRelayPassword } = parseStackYaml(readFileSync(file, "utf8"), file);
@@ -38,7 +39,7 @@ export function devSecrets(cfg: MailConfig): ServiceSecrets {
     dkimPrivateKeys: keys,
     relayPassword: "relay",
     backupDbPassword: "backup'db pass",
-    backup: { password: "restic pass'word", accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3 secret'key", sshKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----", restPassword: "rest" },
+    backup: { password: "restic pass'word", accessKeyId: "AKIDEXAMPLE", secretAccessKey: "s3 secret'key", sshKey: placeholderPem("OPENSSH PRIVATE KEY", "x"), restPassword: "rest" },
   };
 }
 

@@ -44,6 +44,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { placeholderPem } from "../../../tools/dev/placeholderPem";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { pushScript } from "../../../components/core/remote/pushScript";
@@ -72,7 +73,7 @@ function readRequest(): EvaluateRequest {
 }
 
 /** PEM armour around a fake body (built, not written out, so no key-shaped literal sits in the repo). */
-const fakePem = (label: string, body: string) => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+const fakePem = (label: string, body: string) => `${placeholderPem(label, body)}\n`;
 const hash = (s: string, n = 12) => createHash("sha256").update(s).digest("hex").slice(0, n);
 const numericId = (s: string) => String(parseInt(hash(s, 8), 16) % 90_000_000 + 10_000_000);
 const secretOf = (value: unknown) => ({ [rpc.specialSigKey]: rpc.specialSecretSig, value });
