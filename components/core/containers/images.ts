@@ -15,6 +15,7 @@ import { FILES_DIR } from "../paths";
 import type { ServiceName, Topology } from "../topology";
 import { parsePackageLock, type PackageLock } from "./packageLock";
 import { imageBuildArgs } from "./serviceAccounts";
+import { base64Heredoc } from "../remote/heredoc";
 
 /** Images a deployed stack runs: one per service. */
 export const SERVICE_IMAGES: readonly ServiceName[] = ["backup", "certbot", "dovecot", "fail2ban", "nginx", "postfix", "postgres", "roundcube", "rspamd", "unbound", "valkey"];
@@ -117,11 +118,7 @@ export function imagePlans(topo: Pick<Topology, "mailUser">, lockText?: string):
   return { rootfs, base, services, test };
 }
 
-const heredoc = (path: string, content: string) => [
-  `base64 -d > "${path}" <<'MAILSTACK_FILE'`,
-  ...(Buffer.from(content, "utf8").toString("base64").match(/.{1,76}/g) ?? []),
-  "MAILSTACK_FILE",
-];
+const heredoc = (path: string, content: string) => base64Heredoc(`"${path}"`, content);
 
 /**
  * Shell for `sh -s` on the VM: builds `image` unless its tag exists, making the root filesystem

@@ -6,6 +6,7 @@
 // instance and matches only the instance's own subnets, so several stacks side by side never
 // touch each other or anything else on the machine. Pure: topology in, text out; it runs nothing.
 import { NETWORK_NAMES, stackSubnets, type Topology } from "../topology";
+import { base64Heredoc } from "../remote/heredoc";
 
 /**
  * The metadata service of Hetzner Cloud (and most clouds). It serves the server's user data,
@@ -100,12 +101,7 @@ export const GUARD_UNIT = [
   "",
 ].join("\n");
 
-const heredoc = (path: string, content: string) => [
-  `base64 -d > '${path}.tmp' <<'MAILSTACK_FILE'`,
-  ...(Buffer.from(content, "utf8").toString("base64").match(/.{1,76}/g) ?? []),
-  "MAILSTACK_FILE",
-  `mv -f '${path}.tmp' '${path}'`,
-];
+const heredoc = (path: string, content: string) => [...base64Heredoc(`'${path}.tmp'`, content), `mv -f '${path}.tmp' '${path}'`];
 
 /**
  * Shell (sh -s, as root on the VM) that installs and (re)loads the guard on a server of any age:

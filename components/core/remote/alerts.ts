@@ -15,6 +15,7 @@ import { rdata } from "../dns/zoneFile";
 import { FILES_DIR } from "../paths";
 import { activeServices, VOLUME_MOUNT } from "../topology";
 import { oneLine } from "../render/quote";
+import { atomicInstallLines } from "./heredoc";
 
 export const ALERTS_BIN = `${VOLUME_MOUNT}/bin/alerts`;
 export const ALERTS_DIR = `${VOLUME_MOUNT}/alerts`;
@@ -164,17 +165,7 @@ export function alertFiles(cfg: MailConfig, addresses: { ipv4: string; ipv6: str
   // A webhook removed from the config is removed from the host.
   if (webhookUrl === undefined) lines.push(`rm -f '${ALERTS_DIR}/webhook-url'`);
   lines.push(`rm -rf '${ALERTS_BIN}/checks.new'`);
-  for (const f of files) {
-    const dir = f.path.slice(0, f.path.lastIndexOf("/"));
-    lines.push(
-      `install -d -m 0755 '${dir}'`,
-      `base64 -d > '${f.path}.tmp' <<'MAILSTACK_FILE'`,
-      ...(Buffer.from(f.content, "utf8").toString("base64").match(/.{1,76}/g) ?? []),
-      "MAILSTACK_FILE",
-      `chmod ${f.mode} '${f.path}.tmp'`,
-      `mv -f '${f.path}.tmp' '${f.path}'`,
-    );
-  }
+  for (const f of files) lines.push(...atomicInstallLines(f));
   // Checks that are no longer part of the stack (backup.sh after backups were removed) go.
   const keep = checks.map((c) => `${c}`).join(" ");
   lines.push(

@@ -16,6 +16,7 @@ import { MAIL_CERTIFICATE, webCertificates, type WebCertificate } from "../conta
 import { hostDir } from "../containers/hostLayout";
 import { FILES_DIR } from "../paths";
 import { containerName, VOLUME_MOUNT, type Topology } from "../topology";
+import { atomicInstallLines } from "./heredoc";
 
 export const CERT_SYNC_SCRIPT = `${VOLUME_MOUNT}/bin/sync-certs.sh`;
 /** Host folder bind-mounted (as a folder: the hook swaps symlinks in it) onto the topology's TLS dir. */
@@ -179,17 +180,7 @@ export function certSyncFiles(certs: readonly WebCertificate[], paths: CertSyncP
   const h = createHash("sha256");
   for (const f of files) h.update(`${f.path}\0${f.mode}\0${f.content}\0`);
   const lines = ["set -eu"];
-  for (const f of files) {
-    const dir = f.path.slice(0, f.path.lastIndexOf("/"));
-    lines.push(
-      `install -d -m 0755 '${dir}'`,
-      `base64 -d > '${f.path}.tmp' <<'MAILSTACK_FILE'`,
-      ...(Buffer.from(f.content, "utf8").toString("base64").match(/.{1,76}/g) ?? []),
-      "MAILSTACK_FILE",
-      `chmod ${f.mode} '${f.path}.tmp'`,
-      `mv -f '${f.path}.tmp' '${f.path}'`,
-    );
-  }
+  for (const f of files) lines.push(...atomicInstallLines(f));
   // Every certificate must have a pair in place after the first run: nginx, Postfix and Dovecot
   // refuse to start without theirs.
   const pairs = certs.map((c) => `[ -s '${tlsDir}/${c.name}/fullchain.pem' ] && [ -s '${tlsDir}/${c.name}/privkey.pem' ]`).join(" && ");

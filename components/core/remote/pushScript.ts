@@ -9,6 +9,7 @@
 import { createHash } from "node:crypto";
 import type { RenderedFile } from "../render/render";
 import type { ServiceName } from "../topology";
+import { base64Heredoc } from "./heredoc";
 
 const SAFE_PATH = /^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._+@\/-]+$/;
 
@@ -49,11 +50,8 @@ export function pushScript(service: ServiceName, files: readonly RenderedFile[],
     if (!SAFE_PATH.test(f.path)) throw new Error(`rendered file path "${f.path}" of ${service} must be relative, without ".." or unusual characters`);
     const parent = f.path.includes("/") ? f.path.slice(0, f.path.lastIndexOf("/")) : "";
     if (parent !== "") lines.push(`install -d -m 0755 -o ${owner.uid} -g ${owner.gid} "$stage/${parent}"`);
-    // base64 lines never equal the heredoc terminator, and keep the content byte-exact.
     lines.push(
-      `base64 -d > "$stage/${f.path}" <<'MAILSTACK_FILE'`,
-      ...(Buffer.from(f.content, "utf8").toString("base64").match(/.{1,76}/g) ?? []),
-      "MAILSTACK_FILE",
+      ...base64Heredoc(`"$stage/${f.path}"`, f.content),
       `chown ${own} "$stage/${f.path}"`,
       `chmod ${f.mode.toString(8).padStart(4, "0")} "$stage/${f.path}"`,
     );
